@@ -11,7 +11,7 @@ enum dps_err {
 
 /** Text for a drop reason, for show errors and telemetry. */
 const char *dps_err_str(enum dps_err e);
-/** Short symbolic name ("ip4_bad_checksum"), for telemetry keys. */
+/** Symbolic name ("IP4_BAD_CHECKSUM"); the CLI and telemetry show it lower-cased. */
 const char *dps_err_name(enum dps_err e);
 
 #endif

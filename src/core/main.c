@@ -204,6 +204,7 @@ out_ports:
 	dps_capture_stop(st, NULL);
 	dps_ports_fini(st);
 out:
+	dps_ctl_telemetry_fini();
 	dps_stack_destroy(st);
 	rte_pdump_uninit();
 	dps_ctl_server_close();

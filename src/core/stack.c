@@ -54,7 +54,7 @@ static void worker_free(struct dps_worker *w)
 
 struct dps_stack *dps_stack_create(const struct dps_stack_conf *conf)
 {
-	char name[RTE_RING_NAMESIZE];
+	char name[64];   /* names stay under RTE_RING_NAMESIZE: conf->name <= 16 */
 	struct dps_stack *st;
 	unsigned i;
 
