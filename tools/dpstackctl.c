@@ -114,7 +114,7 @@ int main(int argc, char **argv)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 
-		fprintf(stderr, "%s: cannot connect to %s: %s — %s\n", prog, path, strerror(e),
+		fprintf(stderr, "%s: cannot connect to %s: %s -- %s\n", prog, path, strerror(e),
 			e == EACCES || e == EPERM ? "are you root (or in the socket's group)?" :
 			"is dpstackd running?");
 		return 2;

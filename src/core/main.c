@@ -158,7 +158,8 @@ int main(int argc, char **argv)
 	st->params.poll_mode = o.poll_mode;
 	ret = dps_ports_init(st);
 	if (ret < 0) {
-		fprintf(stderr, "dpstackd: port set-up failed: %s\n", strerror(-ret));
+		fprintf(stderr, "dpstackd: port set-up failed (%s): check the --vdev/-a arguments "
+			"and the driver's message above\n", strerror(-ret));
 		goto out;
 	}
 	if (ret == 0)

@@ -98,7 +98,10 @@ int dps_ports_init(struct dps_stack *st)
 			ret = port_configure(st, port, false, &rx_off, &tx_off);
 		}
 		if (ret != 0) {
-			DPS_LOG(ERR, port, "cannot start %s: %s", name, strerror(-ret));
+			/* the driver logged why just above; name the port and the call */
+			DPS_LOG(ERR, port, "cannot start %s (driver %s): queue or device set-up "
+				"refused with %s; see the driver's message above", name,
+				info.driver_name, strerror(-ret));
 			return ret;
 		}
 		if (intr && rte_eth_dev_rx_intr_ctl_q_get_fd(port, 0) < 0)
