@@ -7,6 +7,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <ftw.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,21 @@
 #define SIM_FRAME_MAX 9000
 
 static int eal_state;   /* 0 not tried, 1 up, <0 failed */
+static char runtime_dir[PATH_MAX];
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb; (void)flag; (void)ftw;
+	return remove(path);
+}
+
+/* The EAL leaves its runtime directory (/var/run/dpdk/<prefix>) behind. */
+static void sim_atexit(void)
+{
+	rte_eal_cleanup();
+	if (runtime_dir[0] != '\0')
+		nftw(runtime_dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
 
 int dps_sim_global_init(void)
 {
@@ -64,6 +81,8 @@ int dps_sim_global_init(void)
 		return eal_state;
 	}
 	sched_setaffinity(0, sizeof(cpus), &cpus);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
+	atexit(sim_atexit);
 	eal_state = 1;
 	return 0;
 }
