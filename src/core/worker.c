@@ -91,6 +91,8 @@ static unsigned drain_inject(struct dps_worker *w)
 			dps_tx(w, p->ifindex, pkts[i]);
 		else if (p->action == DPS_ACT_IP_OUTPUT)
 			ip[nip++] = pkts[i];
+		else if (p->action == DPS_ACT_ICMP_UNREACH)
+			dps_neigh_failed(w, pkts[i]);
 		else
 			rte_pktmbuf_free(pkts[i]);
 	}

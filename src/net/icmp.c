@@ -94,7 +94,7 @@ void dps_icmp_error(struct dps_worker *w, struct rte_mbuf *orig, uint8_t type,
 	struct rte_ipv4_hdr *ih;
 	struct rte_icmp_hdr *ic;
 	struct rte_mbuf *m;
-	uint32_t src, qlen;
+	uint32_t src, qlen, nh;
 	uint8_t *body;
 
 	if ((dps_priv(orig)->flags & DPS_PF_BCAST) ||
@@ -107,7 +107,13 @@ void dps_icmp_error(struct dps_worker *w, struct rte_mbuf *orig, uint8_t type,
 		w->err[DPS_ERR_ICMP_RATELIMIT]++;
 		return;
 	}
-	src = if_src_addr(st, dps_priv(orig)->ifindex, osrc);
+	/* RFC 1812 4.3.2.4: the source is an address of the interface the
+	 * error leaves on, i.e. the one routing back to the original sender */
+	nh = ip4_lookup(st, osrc);
+	if (nh != NH_NONE && fib_nh(st, nh)->type != NH_LOCAL)
+		src = if_src_addr(st, fib_nh(st, nh)->ifindex, osrc);
+	else
+		src = if_src_addr(st, dps_priv(orig)->ifindex, osrc);
 	if (src == 0) {
 		w->err[DPS_ERR_ICMP_NO_ERROR_FOR]++;
 		return;
@@ -150,4 +156,10 @@ void dps_icmp_error(struct dps_worker *w, struct rte_mbuf *orig, uint8_t type,
 	dps_priv(m)->flags = 0;
 	dps_priv(m)->ifindex = dps_priv(orig)->ifindex;
 	dps_ip4_output(w, &m, 1);
+}
+
+void dps_neigh_failed(struct dps_worker *w, struct rte_mbuf *m)
+{
+	dps_icmp_error(w, m, ICMP_DEST_UNREACH, ICMP_UNREACH_HOST, 0);
+	dps_drop(w, m, DPS_ERR_ARP_FAILED);
 }

@@ -75,6 +75,15 @@ void ip4_xmit(struct dps_worker *w, struct rte_mbuf *m, uint32_t nh_idx, uint32_
 		dps_drop(w, m, DPS_ERR_IF_DOWN);
 		return;
 	}
+	/* RFC 1191: a forwarded packet too big for the next hop with DF set
+	 * is refused before resolution, so the sender hears why (Linux checks
+	 * the MTU before the neighbour too) */
+	if (m->pkt_len > ifp->mtu && (ih->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG))) {
+		if (fwd)
+			dps_icmp_error(w, m, ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, ifp->mtu);
+		dps_drop(w, m, DPS_ERR_IP4_FRAG_NEEDED);
+		return;
+	}
 	if (type != NH_NEIGH || !nh_usable(__atomic_load_n(&nh->state, __ATOMIC_ACQUIRE))) {
 		dps_punt(w, m, DPS_ACT_PUNT_RESOLVE, nh->ifindex, via);
 		return;
@@ -86,13 +95,6 @@ void ip4_xmit(struct dps_worker *w, struct rte_mbuf *m, uint32_t nh_idx, uint32_
 	if (likely(m->pkt_len <= ifp->mtu)) {
 		/* forwarded packets keep the checksum updated incrementally */
 		eth_out(w, ifp, m, mac, !fwd);
-		return;
-	}
-	if (ih->fragment_offset & RTE_BE16(RTE_IPV4_HDR_DF_FLAG)) {
-		/* RFC 1191: tell the sender the MTU of the next hop */
-		if (fwd)
-			dps_icmp_error(w, m, ICMP_DEST_UNREACH, ICMP_UNREACH_NEEDFRAG, ifp->mtu);
-		dps_drop(w, m, DPS_ERR_IP4_FRAG_NEEDED);
 		return;
 	}
 	struct rte_mbuf *frags[RTE_LIBRTE_IP_FRAG_MAX_FRAG * 6];

@@ -36,6 +36,11 @@ void dps_ip4_output(struct dps_worker *w, struct rte_mbuf **pkts, uint16_t n);
  */
 void dps_icmp_error(struct dps_worker *w, struct rte_mbuf *orig, uint8_t type,
 		    uint8_t code, uint32_t info);
+/**
+ * A packet the control plane held for a next hop that never answered ARP:
+ * ICMP host unreachable to its sender (RFC 1812 4.3.3.1), then drop.
+ */
+void dps_neigh_failed(struct dps_worker *w, struct rte_mbuf *m);
 /** Periodic worker work: expire reassembly state. */
 void dps_net_worker_tick(struct dps_worker *w);
 

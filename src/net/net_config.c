@@ -82,7 +82,7 @@ int dps_if_addr_add(struct dps_stack *st, unsigned ifindex, uint32_t ip, uint8_t
 {
 	struct dps_iface *ifp = dps_iface_get(st, ifindex);
 	char b1[16], b2[16];
-	uint32_t mask = IP4_MASK(plen), net = ip & mask;
+	uint32_t mask, net;
 	unsigned i, a;
 	int ret;
 
@@ -94,6 +94,8 @@ int dps_if_addr_add(struct dps_stack *st, unsigned ifindex, uint32_t ip, uint8_t
 		ERR("prefix length must be 1..32");
 		return -EINVAL;
 	}
+	mask = IP4_MASK(plen);
+	net = ip & mask;
 	if (ip == 0 || IP4_IS_MCAST(ip) || IP4_IS_LOOP(ip) || ip == IP4_BCAST ||
 	    (ip & 0xf0000000u) == 0xf0000000u) {
 		ERR("%s is not a usable host address", dps_ip4_str(ip, b1));
@@ -179,7 +181,7 @@ int dps_if_addr_del(struct dps_stack *st, unsigned ifindex, uint32_t ip, uint8_t
 		    char *err, size_t errlen)
 {
 	struct dps_iface *ifp = dps_iface_get(st, ifindex);
-	uint32_t mask = IP4_MASK(plen), net = ip & mask, i;
+	uint32_t mask, net, i;
 	char b1[16];
 	unsigned a;
 
@@ -187,6 +189,12 @@ int dps_if_addr_del(struct dps_stack *st, unsigned ifindex, uint32_t ip, uint8_t
 		ERR("no interface with index %u", ifindex);
 		return -ENODEV;
 	}
+	if (plen > 32) {
+		ERR("prefix length must be 0..32");
+		return -EINVAL;
+	}
+	mask = IP4_MASK(plen);
+	net = ip & mask;
 	for (a = 0; a < ifp->naddr; a++)
 		if (ifp->addr[a].ip == ip && ifp->addr[a].plen == plen)
 			break;
@@ -303,10 +311,13 @@ int dps_route_add(struct dps_stack *st, uint32_t prefix, uint8_t plen, uint32_t 
 		ERR("neighbour table full");
 		return -ENOSPC;
 	}
-	/* a static /32 beats the neighbour's own host route */
+	/* a static /32 beats the neighbour's own host route; hold the next
+	 * hop meanwhile: it may be the very neighbour whose route goes */
+	fib_nh(st, nh)->refcnt++;
 	if (r != NULL)
 		fib_route_remove(st, r);
 	ret = fib_route_add(st, prefix, plen, DPS_RT_STATIC, nh);
+	fib_nh_put(st, nh);
 	if (ret != 0) {
 		ERR("cannot add route: %s", strerror(-ret));
 		return ret;
