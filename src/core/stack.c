@@ -104,6 +104,7 @@ struct dps_stack *dps_stack_create(const struct dps_stack_conf *conf)
 		w->id = i;
 		w->epfd = -1;
 		w->wake_fd = -1;
+		dps_wheel_init(&w->wheel, DPS_NS_PER_MS, dps_stack_now(st));
 		snprintf(name, sizeof(name), "%.16s_inj%u", st->name, i);
 		w->inject = rte_ring_create(name, INJECT_RING_SIZE, conf->socket_id,
 					    RING_F_SP_ENQ | RING_F_SC_DEQ);

@@ -23,6 +23,7 @@
 #include <rte_mbuf.h>
 
 #include "core/errors.h"
+#include "core/timer.h"
 
 #define DPS_MAX_IFACES     32
 #define DPS_MAX_WORKERS    8
@@ -126,6 +127,7 @@ struct dps_worker {
 	unsigned id;               /* 0..n_workers-1, also the queue index */
 	unsigned lcore;
 	uint64_t now;              /* ns, set at the top of each loop */
+	struct dps_wheel wheel;    /* this worker's timers (1 ms tick), run every pass */
 	struct rte_ring *inject;   /* control -> this worker (SP/SC) */
 	struct rte_ip_frag_tbl *frag_tbl;
 	void *frag_dr;             /* struct rte_ip_frag_death_row */

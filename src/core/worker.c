@@ -121,6 +121,7 @@ unsigned dps_worker_poll(struct dps_worker *w, uint64_t now)
 		}
 	}
 	total += drain_inject(w);
+	total += dps_wheel_advance(&w->wheel, now);
 	dps_tx_flush(w);
 	return total;
 }
@@ -226,7 +227,15 @@ static void idle_sleep(struct dps_worker *w)
 		rte_smp_mb();
 		/* anything queued for us while we armed? */
 		if (rte_ring_empty(w->inject)) {
-			n = epoll_wait(w->epfd, evs, RTE_DIM(evs), INTR_SLEEP_MS);
+			uint64_t next = dps_wheel_next_deadline(&w->wheel), now = dps_clock_ns();
+			int ms = INTR_SLEEP_MS;
+
+			/* wake for the next timer, rounded up to whole ms */
+			if (next <= now)
+				ms = 0;
+			else if (next - now < (uint64_t)ms * DPS_NS_PER_MS)
+				ms = (int)((next - now + DPS_NS_PER_MS - 1) / DPS_NS_PER_MS);
+			n = epoll_wait(w->epfd, evs, RTE_DIM(evs), ms);
 			for (i = 0; i < n; i++) {
 				if (evs[i].data.u64 & EV_READ_FLAG) {
 					uint64_t v;

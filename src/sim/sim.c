@@ -342,9 +342,11 @@ uint64_t dps_sim_next_deadline(const struct dps_sim *sim)
 {
 	uint64_t d = sim->next_tick;
 
+	uint64_t t = dps_wheel_next_deadline(&sim->st->workers[0]->wheel);
+
 	if (sim->st->fib->next_timer_ns < d)
 		d = sim->st->fib->next_timer_ns;
-	return d;
+	return t < d ? t : d;
 }
 
 int dps_sim_set_time(struct dps_sim *sim, uint64_t t_ns)
@@ -353,11 +355,12 @@ int dps_sim_set_time(struct dps_sim *sim, uint64_t t_ns)
 
 	if (t_ns < st->vclock_ns)
 		return -EINVAL;
-	for (;;) {
+	for (uint64_t last = UINT64_MAX;;) {
 		uint64_t d = dps_sim_next_deadline(sim);
 
-		if (d > t_ns)
-			break;
+		if (d > t_ns || (d == last && d <= st->vclock_ns))
+			break;   /* nothing due, or a deadline that runs nothing */
+		last = d;
 		if (d > st->vclock_ns)
 			st->vclock_ns = d;
 		if (d >= sim->next_tick) {
