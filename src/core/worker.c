@@ -136,19 +136,14 @@ void dps_worker_wake(struct dps_worker *w)
 	}
 }
 
-static void intr_enable(struct dps_worker *w, bool on)
+static void intr_arm(struct dps_worker *w)
 {
 	struct dps_stack *st = w->st;
 	uint16_t i;
 
-	for (i = 0; i < st->n_ifaces; i++) {
-		if (!st->ifaces[i].used)
-			continue;
-		if (on)
+	for (i = 0; i < st->n_ifaces; i++)
+		if (st->ifaces[i].used)
 			rte_eth_dev_rx_intr_enable(st->ifaces[i].port_id, w->id);
-		else
-			rte_eth_dev_rx_intr_disable(st->ifaces[i].port_id, w->id);
-	}
 }
 
 #define EV_READ_FLAG (1ull << 32)
@@ -204,7 +199,7 @@ static void intr_setup(struct dps_worker *w)
 	}
 	/* Armed once for good: toggling per sleep, as l3fwd-power does, loses
 	 * wake-ups on net_tap; an armed queue costs little while we poll. */
-	intr_enable(w, true);
+	intr_arm(w);
 	DPS_LOG(INFO, core, "worker %u sleeps on rx interrupts when idle", w->id);
 	return;
 off:

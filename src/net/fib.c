@@ -192,11 +192,6 @@ void fib_route_remove(struct dps_stack *st, struct dps_route *r)
 	fib_nh_put(st, nh);
 }
 
-uint32_t fib_lookup(struct dps_stack *st, uint32_t ip)
-{
-	return ip4_lookup(st, ip);
-}
-
 int fib_connected_if(struct dps_stack *st, uint32_t ip, int ifindex)
 {
 	unsigned i, a;

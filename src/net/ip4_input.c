@@ -9,7 +9,7 @@
 #include "net/net_internal.h"
 
 /* Returns the drop reason, or DPS_ERR__MAX when the header is sound. */
-static enum dps_err ip4_check(struct dps_iface *ifp, struct rte_mbuf *m)
+static enum dps_err ip4_check(struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ih;
 	uint16_t ihl, tot;
@@ -44,7 +44,6 @@ static enum dps_err ip4_check(struct dps_iface *ifp, struct rte_mbuf *m)
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - tot));
 	m->l2_len = 0;   /* rte_ip_frag strips l2_len + l3_len of later fragments */
 	m->l3_len = ihl;
-	(void)ifp;
 	return DPS_ERR__MAX;
 }
 
@@ -76,7 +75,7 @@ void ip4_input(struct dps_worker *w, struct dps_iface *ifp, struct rte_mbuf **pk
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		enum dps_err e = ip4_check(ifp, m);
+		enum dps_err e = ip4_check(m);
 		uint32_t d;
 
 		if (e != DPS_ERR__MAX) {

@@ -289,7 +289,7 @@ int dps_route_add(struct dps_stack *st, uint32_t prefix, uint8_t plen, uint32_t 
 		ERR("%s cannot be a gateway", dps_ip4_str(gw, b1));
 		return -EINVAL;
 	}
-	nh = fib_lookup(st, gw);
+	nh = ip4_lookup(st, gw);
 	if (nh != NH_NONE && (fib_nh(st, nh)->type == NH_LOCAL || fib_nh(st, nh)->type == NH_BCAST)) {
 		ERR("gateway %s is a local or broadcast address", dps_ip4_str(gw, b1));
 		return -EINVAL;

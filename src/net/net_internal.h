@@ -104,8 +104,6 @@ struct dps_route *fib_route_find(struct dps_stack *st, uint32_t prefix, uint8_t 
 int fib_route_add(struct dps_stack *st, uint32_t prefix, uint8_t plen, uint8_t type, uint32_t nh);
 /** Remove a route and drop its next-hop reference. */
 void fib_route_remove(struct dps_stack *st, struct dps_route *r);
-/** Control-plane lookup: next hop index or NH_NONE. */
-uint32_t fib_lookup(struct dps_stack *st, uint32_t ip);
 /** The interface and address whose connected network holds ip, or -1. */
 int fib_connected_if(struct dps_stack *st, uint32_t ip, int ifindex);
 

@@ -26,6 +26,7 @@ struct dps_capture {
 	struct rte_mempool *mp;
 	rte_pcapng_t *pcapng;
 	struct dps_capture_status st;
+	uint64_t drop_base;        /* pcap_drop counter when the capture began */
 };
 
 int dps_capture_init(struct dps_stack *st)
@@ -119,6 +120,7 @@ int dps_capture_start(struct dps_stack *st, int ifindex, const char *path, uint6
 	c->st.ifindex = ifindex;
 	c->st.max = max;
 	snprintf(c->st.path, sizeof(c->st.path), "%s", path);
+	c->drop_base = dps_err_get(st, DPS_ERR_PCAP_DROP);
 	__atomic_store_n(&st->capture_if, ifindex, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -133,6 +135,7 @@ int dps_capture_stop(struct dps_stack *st, struct dps_capture_status *last)
 	/* no worker is still inside dps_capture_copy() after this */
 	rte_rcu_qsbr_synchronize(st->rcu, RTE_QSBR_THRID_INVALID);
 	drain(st, true);
+	c->st.dropped = dps_err_get(st, DPS_ERR_PCAP_DROP) - c->drop_base;
 	rte_pcapng_close(c->pcapng);
 	c->pcapng = NULL;
 	c->st.active = false;
@@ -144,6 +147,8 @@ int dps_capture_stop(struct dps_stack *st, struct dps_capture_status *last)
 void dps_capture_get(struct dps_stack *st, struct dps_capture_status *out)
 {
 	*out = st->cap->st;
+	if (out->active)
+		out->dropped = dps_err_get(st, DPS_ERR_PCAP_DROP) - st->cap->drop_base;
 }
 
 unsigned dps_capture_poll(struct dps_stack *st)

@@ -19,7 +19,7 @@ struct hop {
 
 static struct hop lookup(struct fx *fx, uint32_t ip)
 {
-	uint32_t idx = fib_lookup(fx->st, ip);
+	uint32_t idx = ip4_lookup(fx->st, ip);
 	struct hop h = { .found = idx != NH_NONE };
 
 	if (h.found) {
@@ -434,7 +434,7 @@ static void test_fib_static_host_route_over_neighbour(void **state)
 	assert_true(route_lookup(fx, IP4(10, 0, 0, 7), 32, &ri));
 	assert_int_equal(ri.type, DPS_RT_STATIC);
 	expect_via(fx, IP4(10, 0, 0, 7), s0->peer);
-	assert_int_equal(fib_nh(fx->st, fib_lookup(fx->st, IP4(10, 0, 0, 7)))->type, NH_NEIGH);
+	assert_int_equal(fib_nh(fx->st, ip4_lookup(fx->st, IP4(10, 0, 0, 7)))->type, NH_NEIGH);
 }
 
 /*
