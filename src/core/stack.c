@@ -10,6 +10,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/stack.h"
+#include "session/session.h"
+#include "tcp/tcp.h"
 #include "net/net.h"
 #include "port/capture.h"
 
@@ -35,6 +37,7 @@ void dps_params_default(struct dps_params *p)
 	p->default_ttl = 64;
 	/* Linux: ipfrag_time 30 s */
 	p->frag_timeout_ms = 30000;
+	dps_tcp_params_default(&p->tcp);
 }
 
 static void worker_free(struct dps_worker *w)
@@ -49,6 +52,8 @@ static void worker_free(struct dps_worker *w)
 			rte_pktmbuf_free(m);
 		rte_ring_free(w->inject);
 	}
+	dps_session_worker_fini(w);
+	rte_ring_free(w->rpc);
 	rte_free(w);
 }
 
@@ -110,7 +115,13 @@ struct dps_stack *dps_stack_create(const struct dps_stack_conf *conf)
 					    RING_F_SP_ENQ | RING_F_SC_DEQ);
 		if (w->inject == NULL)
 			goto fail;
+		snprintf(name, sizeof(name), "%.16s_rpc%u", st->name, i);
+		w->rpc = rte_ring_create(name, 64, conf->socket_id, RING_F_SC_DEQ);
+		if (w->rpc == NULL)
+			goto fail;
 		if (dps_net_worker_init(w) != 0)
+			goto fail;
+		if (dps_session_worker_init(w) != 0)
 			goto fail;
 	}
 	if (dps_net_init(st) != 0)

@@ -24,6 +24,7 @@
 
 #include "core/errors.h"
 #include "core/timer.h"
+#include "tcp/tcp_params.h"
 
 #define DPS_MAX_IFACES     32
 #define DPS_MAX_WORKERS    8
@@ -41,6 +42,7 @@ struct dps_capture;
 struct rte_ring;
 struct rte_rcu_qsbr;
 struct rte_ip_frag_tbl;
+struct dps_session_worker;
 
 enum dps_poll_mode {
 	DPS_POLL_BUSY = 0,   /* never sleep: lowest latency, burns the core */
@@ -129,6 +131,9 @@ struct dps_worker {
 	uint64_t now;              /* ns, set at the top of each loop */
 	struct dps_wheel wheel;    /* this worker's timers (1 ms tick), run every pass */
 	struct rte_ring *inject;   /* control -> this worker (SP/SC) */
+	struct rte_ring *rpc;      /* control -> this worker: struct dps_rpc * (MP/SC) */
+	volatile uint8_t running;  /* its lcore runs dps_worker_main() */
+	struct dps_session_worker *sess;  /* sockets owned by this worker */
 	struct rte_ip_frag_tbl *frag_tbl;
 	void *frag_dr;             /* struct rte_ip_frag_death_row */
 	/* ICMP error token bucket (Linux: icmp_msgs_per_sec / burst) */
@@ -160,6 +165,7 @@ struct dps_params {
 	uint32_t icmp_ratelimit_burst;
 	uint8_t default_ttl;
 	uint32_t frag_timeout_ms;
+	struct dps_tcp_params tcp;
 };
 
 struct dps_stack_conf {

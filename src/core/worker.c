@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -21,6 +22,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "session/session.h"
 #include "net/net.h"
 #include "port/capture.h"
 
@@ -101,6 +103,67 @@ static unsigned drain_inject(struct dps_worker *w)
 	return n;
 }
 
+struct dps_rpc {
+	dps_rpc_fn fn;
+	void *arg;
+	int ret;
+	volatile uint8_t done;
+};
+
+static unsigned drain_rpc(struct dps_worker *w)
+{
+	struct dps_rpc *r;
+	unsigned n = 0;
+
+	while (rte_ring_sc_dequeue(w->rpc, (void **)&r) == 0) {
+		r->ret = r->fn(w, r->arg);
+		rte_smp_wmb();
+		r->done = 1;
+		n++;
+	}
+	return n;
+}
+
+int dps_worker_rpc(struct dps_stack *st, unsigned wid, dps_rpc_fn fn, void *arg)
+{
+	struct dps_worker *w;
+	struct dps_rpc *r;
+	unsigned waited_us = 0;
+	int ret;
+
+	if (wid >= st->n_workers)
+		return -EINVAL;
+	w = st->workers[wid];
+	if (!w->running)
+		return fn(w, arg);
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->fn = fn;
+	r->arg = arg;
+	if (rte_ring_mp_enqueue(w->rpc, r) != 0) {
+		free(r);
+		return -EBUSY;
+	}
+	dps_worker_wake(w);
+	while (!r->done) {
+		if (waited_us >= 5000000) {
+			/* the worker may still run it later: r is left to it
+			 * (a leak on a wedged worker), and arg must outlive
+			 * that, so callers pass heap or static arguments */
+			return -ETIMEDOUT;
+		}
+		usleep(20);
+		waited_us += 20;
+		if (waited_us % 1000 == 0)
+			dps_worker_wake(w);
+	}
+	rte_smp_rmb();
+	ret = r->ret;
+	free(r);
+	return ret;
+}
+
 unsigned dps_worker_poll(struct dps_worker *w, uint64_t now)
 {
 	struct dps_stack *st = w->st;
@@ -122,6 +185,8 @@ unsigned dps_worker_poll(struct dps_worker *w, uint64_t now)
 	}
 	total += drain_inject(w);
 	total += dps_wheel_advance(&w->wheel, now);
+	total += drain_rpc(w);
+	total += dps_session_poll(w);
 	dps_tx_flush(w);
 	return total;
 }
@@ -221,7 +286,7 @@ static void idle_sleep(struct dps_worker *w)
 		w->sleeping = 1;
 		rte_smp_mb();
 		/* anything queued for us while we armed? */
-		if (rte_ring_empty(w->inject)) {
+		if (rte_ring_empty(w->inject) && rte_ring_empty(w->rpc)) {
 			uint64_t next = dps_wheel_next_deadline(&w->wheel), now = dps_clock_ns();
 			int ms = INTR_SLEEP_MS;
 
@@ -266,6 +331,7 @@ int dps_worker_main(void *arg)
 	uint64_t next_tick = 0;
 
 	w->lcore = rte_lcore_id();
+	w->running = 1;
 	rte_rcu_qsbr_thread_register(st->rcu, w->id);
 	rte_rcu_qsbr_thread_online(st->rcu, w->id);
 	intr_setup(w);
@@ -292,6 +358,8 @@ int dps_worker_main(void *arg)
 		    ++w->idle_loops >= st->params.idle_loops_before_sleep)
 			idle_sleep(w);
 	}
+	w->running = 0;
+	drain_rpc(w);
 	rte_rcu_qsbr_thread_offline(st->rcu, w->id);
 	rte_rcu_qsbr_thread_unregister(st->rcu, w->id);
 	if (w->epfd >= 0)

@@ -40,6 +40,15 @@ int dps_ctl_inject(struct dps_stack *st, struct rte_mbuf *m, enum dps_action a,
  */
 unsigned dps_control_poll(struct dps_stack *st, uint64_t now);
 
+/**
+ * Run fn(w, arg) on worker wid and return its result: on the worker's
+ * thread between passes if the worker runs (waking it, waiting up to 5 s,
+ * else -ETIMEDOUT), directly when it does not (the simulator, tests). For
+ * the control plane to touch what a worker owns (its sockets).
+ */
+typedef int (*dps_rpc_fn)(struct dps_worker *w, void *arg);
+int dps_worker_rpc(struct dps_stack *st, unsigned wid, dps_rpc_fn fn, void *arg);
+
 /** Worker -> control plane: hand over a packet with an action. */
 void dps_punt(struct dps_worker *w, struct rte_mbuf *m, enum dps_action a,
 	      uint16_t ifindex, uint32_t nh_ip);

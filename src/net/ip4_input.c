@@ -7,6 +7,8 @@
 #include <rte_ip_frag.h>
 
 #include "net/net_internal.h"
+#include "tcp/tcp.h"
+#include "udp/udp.h"
 
 /* Returns the drop reason, or DPS_ERR__MAX when the header is sound. */
 static enum dps_err ip4_check(struct rte_mbuf *m)
@@ -146,9 +148,10 @@ void ip4_local(struct dps_worker *w, struct rte_mbuf *m)
 		icmp_input(w, m);
 		break;
 	case IPPROTO_TCP:
+		dps_tcp_input(w, m);
+		break;
 	case IPPROTO_UDP:
-		/* the transport issue replaces this with TCP/UDP input */
-		dps_drop(w, m, DPS_ERR_IP4_NO_TRANSPORT);
+		dps_udp_input(w, m);
 		break;
 	default:
 		if (!(dps_priv(m)->flags & DPS_PF_BCAST))

@@ -124,3 +124,26 @@ void dps_ip4_output(struct dps_worker *w, struct rte_mbuf **pkts, uint16_t n)
 		ip4_xmit(w, m, nh, dst, false);
 	}
 }
+
+uint32_t ip4_src_for(struct dps_stack *st, uint32_t dst, uint16_t *mtu)
+{
+	uint32_t idx = ip4_lookup(st, dst);
+	struct dps_nexthop *nh;
+
+	if (idx == NH_NONE)
+		return 0;
+	nh = fib_nh(st, idx);
+	switch (__atomic_load_n(&nh->type, __ATOMIC_ACQUIRE)) {
+	case NH_LOCAL:
+		if (mtu != NULL)
+			*mtu = UINT16_MAX;
+		return dst;
+	case NH_CONNECTED:
+	case NH_NEIGH:
+		if (mtu != NULL)
+			*mtu = st->ifaces[nh->ifindex].mtu;
+		return if_src_addr(st, nh->ifindex, nh->type == NH_CONNECTED ? dst : nh->ip);
+	default:
+		return 0;
+	}
+}

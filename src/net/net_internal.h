@@ -143,6 +143,9 @@ struct rte_mbuf *ip4_reassemble(struct dps_worker *w, struct rte_mbuf *m);
 int ip4_fragment(struct dps_worker *w, struct rte_mbuf *m, uint16_t mtu,
 		 struct rte_mbuf **out, uint16_t nout);
 void ip4_set_cksum(struct dps_iface *ifp, struct rte_mbuf *m);
+/** Source address for packets we originate to dst (0: no route) and the
+ * egress MTU (*mtu, may be NULL; 65535 for a local destination). */
+uint32_t ip4_src_for(struct dps_stack *st, uint32_t dst, uint16_t *mtu);
 static inline uint32_t ip4_lookup(struct dps_stack *st, uint32_t ip)
 {
 	uint32_t nh;
