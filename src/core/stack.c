@@ -267,4 +267,5 @@ void dps_counters_clear(struct dps_stack *st)
 		st->err_base[i] = err_sum(st, i);
 	for (i = 0; i < DPS_MAX_IFACES; i++)
 		if_sum(st, i, &st->if_base[i]);
+	dps_tcp_stats_clear(st);
 }

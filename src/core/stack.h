@@ -33,6 +33,7 @@
 #define DPS_BURST          32
 #define DPS_TXBUF          64
 #define DPS_PORT_NONE      UINT16_MAX
+#define DPS_TCP_STATS_MAX  64   /* room for the counters of tcp_stats.def */
 
 struct dps_stack;
 struct dps_iface;
@@ -199,6 +200,7 @@ struct dps_stack {
 	/* "clear counters" subtracts these snapshots instead of racing workers */
 	uint64_t err_base[DPS_ERR__MAX];
 	struct dps_if_stats if_base[DPS_MAX_IFACES];
+	uint64_t tcp_base[DPS_TCP_STATS_MAX];   /* TCP counters (tcp_stats.def) */
 	volatile bool quit;
 };
 

@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "net/net_internal.h"
+#include "session/session.h"
 
 #define ICMP_ERR_MAX_IP 576
 
@@ -30,8 +31,22 @@ void icmp_input(struct dps_worker *w, struct rte_mbuf *m)
 		return;
 	}
 	ic = rte_pktmbuf_mtod_offset(m, struct rte_icmp_hdr *, hl);
+	if ((ic->icmp_type == ICMP_DEST_UNREACH || ic->icmp_type == ICMP_TIME_EXCEEDED) &&
+	    len >= sizeof(*ic) + sizeof(struct rte_ipv4_hdr) + 8) {
+		/* an error about a packet we sent: tell its socket */
+		const struct rte_ipv4_hdr *in = (const struct rte_ipv4_hdr *)(ic + 1);
+		uint32_t ihl = (in->version_ihl & 0xf) * 4u;
+
+		if ((in->version_ihl >> 4) == 4 && ihl >= sizeof(*in) &&
+		    len >= sizeof(*ic) + ihl + 8 && m->data_len >= hl + sizeof(*ic) + ihl + 8)
+			dps_session_icmp_error(w, ic->icmp_type, ic->icmp_code,
+					       rte_be_to_cpu_16(((const uint16_t *)ic)[3]), in,
+					       (const uint8_t *)in + ihl);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (ic->icmp_type != ICMP_ECHO) {
-		/* echo replies, errors: no socket to hand them to yet */
+		/* echo replies and other types: nothing asked for them */
 		dps_drop(w, m, DPS_ERR_ICMP_UNSUPPORTED);
 		return;
 	}

@@ -40,6 +40,8 @@ static void eth_out(struct dps_worker *w, struct dps_iface *ifp, struct rte_mbuf
 	eh->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
 	if (cksum)
 		ip4_set_cksum(ifp, m);
+	if (m->ol_flags & RTE_MBUF_F_TX_L4_MASK)
+		m->l2_len = sizeof(*eh);   /* the transport asked for its checksum */
 	dps_tx(w, ifp->ifindex, m);
 }
 
@@ -146,4 +148,19 @@ uint32_t ip4_src_for(struct dps_stack *st, uint32_t dst, uint16_t *mtu)
 	default:
 		return 0;
 	}
+}
+
+struct dps_iface *ip4_out_if(struct dps_stack *st, uint32_t dst)
+{
+	uint32_t idx = ip4_lookup(st, dst);
+	struct dps_nexthop *nh;
+	uint8_t type;
+
+	if (idx == NH_NONE)
+		return NULL;
+	nh = fib_nh(st, idx);
+	type = __atomic_load_n(&nh->type, __ATOMIC_ACQUIRE);
+	if (type != NH_CONNECTED && type != NH_NEIGH)
+		return NULL;
+	return dps_iface_get(st, nh->ifindex);
 }

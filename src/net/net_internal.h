@@ -146,6 +146,8 @@ void ip4_set_cksum(struct dps_iface *ifp, struct rte_mbuf *m);
 /** Source address for packets we originate to dst (0: no route) and the
  * egress MTU (*mtu, may be NULL; 65535 for a local destination). */
 uint32_t ip4_src_for(struct dps_stack *st, uint32_t dst, uint16_t *mtu);
+/** The interface packets to dst leave by, NULL for none or ourselves. */
+struct dps_iface *ip4_out_if(struct dps_stack *st, uint32_t dst);
 static inline uint32_t ip4_lookup(struct dps_stack *st, uint32_t ip)
 {
 	uint32_t nh;

@@ -44,9 +44,11 @@ static int port_configure(struct dps_stack *st, uint16_t port, bool want_intr,
 		return -ENOTSUP;
 	}
 	memset(&conf, 0, sizeof(conf));
-	*rx_off = info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
+	*rx_off = info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM |
+		  RTE_ETH_RX_OFFLOAD_TCP_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	*tx_off = info.tx_offload_capa &
-		  (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_MULTI_SEGS);
+		  (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_MULTI_SEGS |
+		   RTE_ETH_TX_OFFLOAD_TCP_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
 	conf.rxmode.offloads = *rx_off;
 	conf.txmode.offloads = *tx_off;
 	if (nq > 1) {

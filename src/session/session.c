@@ -963,3 +963,36 @@ void dps_session_walk(struct dps_worker *w, int (*cb)(const struct dps_sock_info
 			break;
 	}
 }
+
+void dps_session_icmp_error(struct dps_worker *w, uint8_t type, uint8_t code, uint16_t info,
+			    const struct rte_ipv4_hdr *inner, const uint8_t *l4)
+{
+	struct dps_session_worker *sw = w->sess;
+	uint16_t sport, dport;
+	struct dps_sock *s;
+	int sd;
+
+	if (inner->next_proto_id != IPPROTO_TCP && inner->next_proto_id != IPPROTO_UDP)
+		return;
+	memcpy(&sport, l4, 2);
+	memcpy(&dport, l4 + 2, 2);
+	/* the packet was ours: its source is our side of the connection */
+	sd = dps_conn_lookup(sw, inner->next_proto_id, inner->src_addr, sport, inner->dst_addr,
+			     dport);
+	s = sd >= 0 ? dps_sock_get(sw, sd) : NULL;
+	if (s == NULL)
+		return;
+	if (s->proto == IPPROTO_TCP) {
+		uint32_t seq;
+
+		memcpy(&seq, l4 + 4, 4);
+		tcp_icmp_error(sw, s, type, code, info, rte_be_to_cpu_32(seq));
+		return;
+	}
+	/* Linux reports unreachable ports and hosts to connected UDP sockets */
+	if (type == 3 && (s->flags & DPS_SF_CONNECTED)) {
+		s->so_error = code == 3 ? ECONNREFUSED : code == 1 ? EHOSTUNREACH :
+			code == 0 ? ENETUNREACH : code == 4 ? EMSGSIZE : EHOSTUNREACH;
+		dps_sock_notify(sw, s);
+	}
+}

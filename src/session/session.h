@@ -48,6 +48,15 @@ unsigned dps_session_poll(struct dps_worker *w);
 /** Sockets open on this worker. */
 unsigned dps_session_count(const struct dps_worker *w);
 
+/**
+ * An ICMP destination-unreachable or time-exceeded message about a packet
+ * we sent (inner: its IPv4 header; l4: its first 8 transport bytes);
+ * info: the next-hop MTU of a fragmentation-needed message.
+ */
+struct rte_ipv4_hdr;
+void dps_session_icmp_error(struct dps_worker *w, uint8_t type, uint8_t code, uint16_t info,
+			    const struct rte_ipv4_hdr *inner, const uint8_t *l4);
+
 /* ---- socket calls (see the header comment) ---- */
 /** type SOCK_STREAM or SOCK_DGRAM (SOCK_NONBLOCK ignored: always). */
 int dps_sock_socket(struct dps_worker *w, int type);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
@@ -35,7 +36,9 @@ const char *dps_tcp_stat_str(unsigned i)
 	return i < DPS_TCP_STAT__MAX ? stat_strs[i] : "?";
 }
 
-void dps_tcp_stats_get(const struct dps_stack *st, uint64_t out[DPS_TCP_STAT__MAX])
+_Static_assert(DPS_TCP_STAT__MAX <= DPS_TCP_STATS_MAX, "grow DPS_TCP_STATS_MAX");
+
+static void stats_raw(const struct dps_stack *st, uint64_t out[DPS_TCP_STAT__MAX])
 {
 	unsigned i, k;
 
@@ -48,6 +51,20 @@ void dps_tcp_stats_get(const struct dps_stack *st, uint64_t out[DPS_TCP_STAT__MA
 		for (k = 0; k < DPS_TCP_STAT__MAX; k++)
 			out[k] += sw->tcp_stats[k];
 	}
+}
+
+void dps_tcp_stats_get(const struct dps_stack *st, uint64_t out[DPS_TCP_STAT__MAX])
+{
+	unsigned k;
+
+	stats_raw(st, out);
+	for (k = 0; k < DPS_TCP_STAT__MAX; k++)
+		out[k] -= st->tcp_base[k];
+}
+
+void dps_tcp_stats_clear(struct dps_stack *st)
+{
+	stats_raw(st, st->tcp_base);
 }
 
 void dps_tcp_params_default(struct dps_tcp_params *p)
@@ -138,7 +155,10 @@ void tcp_set_mss(struct tcp_cb *tp, uint16_t peer_mss)
 	struct dps_sock *s = tcp_sock_of(tp);
 	uint16_t route_mtu = 1500, mss;
 
+	struct dps_iface *ifp = ip4_out_if(tp->sw->w->st, s->raddr);
+
 	ip4_src_for(tp->sw->w->st, s->raddr, &route_mtu);
+	tp->csum_offload = ifp != NULL && (ifp->tx_offload & RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
 	if (route_mtu > 65535 - 40)
 		route_mtu = 65535 - 40;
 	tp->peer_mss = peer_mss != 0 ? peer_mss : 536;   /* RFC 9293 3.7.1 default */
@@ -739,4 +759,43 @@ void tcp_sock_info(struct dps_session_worker *sw, struct dps_sock *s, struct dps
 	info->mss = tp->mss;
 	info->retrans = tp->retrans_segs;
 	info->cc = tp->cc->name;
+}
+
+void tcp_icmp_error(struct dps_session_worker *sw, struct dps_sock *s, uint8_t type,
+		    uint8_t code, uint16_t mtu, uint32_t seq)
+{
+	struct tcp_cb *tp = tcp_cb_of(sw, s);
+
+	/* RFC 5927 4.1: only for data in flight */
+	if (!seq_geq(seq, tp->snd_una) || !seq_lt(seq, tp->snd_nxt + (tp->snd_nxt == tp->snd_una)))
+		return;
+	if (type == 3 && code == 4) {
+		/* RFC 1191: fragmentation needed, next-hop MTU in info */
+		uint16_t opt = (tp->f & TF_TS_OK) ? 12 : 0, mss;
+
+		if (mtu < 68 || mtu >= 65535)
+			return;
+		mss = (uint16_t)(mtu - 40 - opt);
+		if (mss < 64 || mss >= tp->mss)
+			return;
+		tp->mss = mss;
+		tp->ccs.mss = mss;
+		/* resend what the path refused, at the new size (Linux
+		 * tcp_simple_retransmit: no congestion response) */
+		if (tp->snd_nxt != tp->snd_una && !(tp->f & (TF_RECOVERY | TF_LOSS))) {
+			tp->f |= TF_LOSS;
+			tp->recover = tp->snd_nxt;
+			tp->rxt_nxt = tp->snd_una;
+			tp->rxt_end = tp->snd_nxt;
+		}
+		dps_sock_want_output(sw, s);
+		return;
+	}
+	/* hard errors abort a connection still opening (Linux: in SYN-SENT) */
+	if (tp->state == TCPS_SYN_SENT && type == 3 && (code == 2 || code == 3)) {
+		tcp_done(tp, ECONNREFUSED);
+		return;
+	}
+	/* otherwise a soft error: remembered by Linux for SO_ERROR on
+	 * timeout; retransmission goes on */
 }

@@ -25,6 +25,9 @@ const char *dps_tcp_stat_str(unsigned i);
 /** Counters summed over the workers (control plane; reads race benignly). */
 void dps_tcp_stats_get(const struct dps_stack *st, uint64_t out[DPS_TCP_STAT__MAX]);
 
+/** "clear counters": the current values become zero. */
+void dps_tcp_stats_clear(struct dps_stack *st);
+
 /** A TCP segment for one of our addresses; m starts at the IPv4 header. */
 void dps_tcp_input(struct dps_worker *w, struct rte_mbuf *m);
 

@@ -92,6 +92,7 @@ struct tcp_cb {
 	uint16_t mss;               /* payload bytes per full segment (options excluded) */
 	uint16_t peer_mss;          /* the peer's MSS option (536 if none) */
 	uint16_t adv_mss;           /* the MSS we advertise */
+	uint8_t csum_offload;       /* the egress port computes TCP checksums */
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv;   /* rcv_adv: right edge last advertised */
 	uint32_t rcv_fin_seq;
@@ -185,6 +186,9 @@ int tcp_getsockopt(struct dps_session_worker *sw, struct dps_sock *s, int opt,
 		   void *val, socklen_t *len);
 void tcp_sock_bufs_changed(struct dps_session_worker *sw, struct dps_sock *s);
 void tcp_keepalive_changed(struct dps_session_worker *sw, struct dps_sock *s);
+/** ICMP error for this connection; seq: the sequence number of the packet quoted. */
+void tcp_icmp_error(struct dps_session_worker *sw, struct dps_sock *s, uint8_t type,
+		    uint8_t code, uint16_t mtu, uint32_t seq);
 void tcp_sock_info(struct dps_session_worker *sw, struct dps_sock *s, struct dps_sock_info *info);
 
 /* connection life */

@@ -219,7 +219,16 @@ static int tcp_xmit(struct tcp_cb *tp, uint32_t seq, uint32_t len, uint8_t flags
 	th->rx_win = rte_cpu_to_be_16((uint16_t)RTE_MIN(wnd, 65535u));
 	th->tcp_urp = 0;
 	memcpy(th + 1, opts, olen);
-	tcp_cksum_out(m, ih, th);
+	if (tp->csum_offload) {
+		/* the port finishes it from the pseudo-header sum */
+		m->l2_len = sizeof(struct rte_ether_hdr);
+		m->l3_len = sizeof(*ih);
+		m->l4_len = (uint16_t)(sizeof(*th) + olen);
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		th->cksum = rte_ipv4_phdr_cksum(ih, m->ol_flags);
+	} else {
+		tcp_cksum_out(m, ih, th);
+	}
 
 	if (flags & RTE_TCP_ACK_FLAG) {
 		tp->f &= ~(TF_ACK_NOW | TF_DELACK | TF_WND_UPDATE);
