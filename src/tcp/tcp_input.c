@@ -268,18 +268,16 @@ static void data_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 
 static void rtt_sample(struct tcp_cb *tp, const struct seg *g)
 {
-	uint64_t now = tcp_now(tp->sw);
-
-	if ((tp->f & TF_TS_OK) && (g->o.present & TCP_OPTF_TS) && g->o.tsecr != 0) {
-		uint32_t ms = tcp_ts_now(tp) - g->o.tsecr;
-
-		if (ms < 120000u)
-			tcp_rtt_sample(&tp->rtt, (uint64_t)(ms ? ms : 1) * 1000000ull);
-	} else if ((tp->f & TF_RTT_TIMING) && seq_gt(g->ack, tp->rtt_seq)) {
-		tcp_rtt_sample(&tp->rtt, now - tp->rtt_start_ns);
+	/* One segment per RTT is timed with the ns clock (Karn: never a
+	 * retransmitted one). Timestamps tick in ms, far coarser than the
+	 * sub-ms RTTs of veth/TAP peers, so they serve PAWS only. */
+	if ((tp->f & TF_RTT_TIMING) && seq_gt(g->ack, tp->rtt_seq)) {
+		tcp_rtt_sample(&tp->rtt, tcp_now(tp->sw) - tp->rtt_start_ns);
 		tp->f &= ~TF_RTT_TIMING;
 	}
 	tp->ccs.srtt_ns = tp->rtt.srtt;
+	if (tp->rtt.has_sample && (tp->ccs.min_rtt_ns == 0 || tp->rtt.srtt < tp->ccs.min_rtt_ns))
+		tp->ccs.min_rtt_ns = tp->rtt.srtt;
 }
 
 static void enter_recovery(struct tcp_cb *tp)
@@ -323,6 +321,17 @@ static bool ack_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 	bool wnd_changed = false;
 
 	newly_sacked = sack_input(tp, g);
+	/* a retransmission is lost when data sent after it is SACKed while
+	 * it is still not ACKed: send the holes again (what Linux did with
+	 * tcp_mark_lost_retrans before RACK) */
+	if ((tp->f & TF_LRT) && (tp->f & (TF_RECOVERY | TF_LOSS)) &&
+	    tp->snd_una == tp->lrt_seq && seq_gt(g->ack, tp->snd_una) == false &&
+	    seq_gt(tp->high_sacked, tp->lrt_nxt)) {
+		tp->f &= ~TF_LRT;
+		tp->rxt_nxt = tp->snd_una;
+		TCP_INC(sw, lost_retransmits);
+		dps_sock_want_output(sw, s);
+	}
 
 	if (seq_lt(tp->snd_wl1, g->seq) ||
 	    (tp->snd_wl1 == g->seq && seq_leq(tp->snd_wl2, g->ack))) {
@@ -359,6 +368,8 @@ static bool ack_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 		if (s->tx != NULL && data > 0)
 			dps_fifo_drop(s->tx, data);
 		tp->snd_una = g->ack;
+		tp->f &= ~(TF_TLP_SENT | TF_LRT);
+		tp->rack_fires = 0;
 		rtt_sample(tp, g);
 		tp->rtx_count = 0;
 		tp->keep_probes = 0;
@@ -426,14 +437,18 @@ static bool ack_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 			dps_sock_want_output(sw, s);
 		} else if (!(tp->f & TF_LOSS)) {
 			if ((tp->dupacks >= 3 ||
-			     ((tp->f & TF_SACK_OK) && tp->sacked_bytes > 2u * tp->mss)) &&
+			     ((tp->f & TF_SACK_OK) && tp->sacked_bytes > 2u * tp->mss) ||
+			     /* after a tail loss probe, the SACK of everything
+			      * above the hole is loss enough (RFC 8985 7.4) */
+			     ((tp->f & TF_TLP_SENT) && tp->high_sacked == tp->snd_nxt)) &&
 			    (seq_gt(g->ack, tp->recover) || tp->recover == tp->iss ||
 			     tp->snd_una == tp->recover))
 				enter_recovery(tp);
 			dps_sock_want_output(sw, s);   /* limited transmit or the retransmission */
 		}
 	} else if (newly_sacked > 0 && !(tp->f & (TF_RECOVERY | TF_LOSS)) &&
-		   tp->sacked_bytes > 2u * tp->mss) {
+		   (tp->sacked_bytes > 2u * tp->mss ||
+		    ((tp->f & TF_TLP_SENT) && tp->high_sacked == tp->snd_nxt))) {
 		enter_recovery(tp);
 		dps_sock_want_output(sw, s);
 	} else if (newly_sacked > 0 && (tp->f & TF_RECOVERY)) {

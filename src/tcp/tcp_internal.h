@@ -75,6 +75,10 @@ enum tcp_state {
 #define TF_CWND_LIMITED 0x00080000u /* the last send stopped at cwnd */
 #define TF_WND_UPDATE  0x00100000u  /* the next ACK is a window update */
 #define TF_RESET       0x00200000u  /* ended by a reset or an abort */
+#define TF_TLP_ARMED   0x00400000u  /* rtx timer is a tail loss probe (RFC 8985 7) */
+#define TF_TLP_SENT    0x00800000u  /* a probe went out; cleared by progress */
+#define TF_LRT         0x01000000u  /* the segment at snd_una was retransmitted at lrt_nxt */
+#define TF_RACK_ARMED  0x02000000u  /* rtx timer checks retransmissions for loss */
 
 /* Scoreboard of SACKed ranges above snd_una, sorted, disjoint. */
 #define TCP_SB_MAX 16
@@ -105,6 +109,7 @@ struct tcp_cb {
 	uint64_t rtt_start_ns;
 	uint8_t rtx_count;          /* retransmissions of the same data in a row */
 	uint8_t syn_rtx;
+	uint8_t rack_fires;         /* recovery re-checks without progress */
 	uint64_t rtx_start_ns;      /* first unanswered retransmission (user timeout) */
 	uint64_t last_rcv_ns;       /* keepalive: last segment from the peer */
 	uint64_t last_snd_ns;       /* idle restart */
@@ -121,6 +126,7 @@ struct tcp_cb {
 	struct tcp_sack_block sb[TCP_SB_MAX];
 	struct tcp_sack_block dsack;
 	uint32_t ecn_cwr_seq;       /* ECN: react once per window */
+	uint32_t lrt_seq, lrt_nxt;  /* lost-retransmission check: seq resent, snd_nxt then */
 	/* receiver */
 	uint16_t quickack;          /* segments still ACKed at once */
 	uint32_t unacked_segs;      /* full segments received since the last ACK */

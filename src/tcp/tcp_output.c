@@ -430,6 +430,11 @@ static int retransmit(struct tcp_cb *tp, uint32_t seq, uint32_t len)
 	tcp_stat(tp->sw, DPS_TCP_STAT_retrans_bytes, len);
 	if (tp->f & TF_RECOVERY)
 		tcp_prr_on_sent(&tp->prr, len ? len : 1);
+	if (seq == tp->snd_una) {
+		tp->lrt_seq = seq;
+		tp->lrt_nxt = tp->snd_nxt;
+		tp->f |= TF_LRT;
+	}
 	/* Karn: an RTT sample must not come from retransmitted data */
 	if ((tp->f & TF_RTT_TIMING) && seq_leq(seq, tp->rtt_seq))
 		tp->f &= ~TF_RTT_TIMING;
@@ -438,8 +443,38 @@ static int retransmit(struct tcp_cb *tp, uint32_t seq, uint32_t len)
 
 void tcp_rtx_arm(struct tcp_cb *tp)
 {
-	tp->f &= ~TF_PERSIST;
-	dps_timer_start_in(&tp->sw->w->wheel, &tp->rtx_timer, tp->rtt.rto);
+	uint64_t t = tp->rtt.rto;
+
+	tp->f &= ~(TF_PERSIST | TF_TLP_ARMED | TF_RACK_ARMED);
+	/* in recovery, a retransmission not ACKed within about an RTT is
+	 * lost too (RFC 8985 6.2's idea, with the recovery's own timer):
+	 * without this a lost retransmission waits for the full RTO */
+	if ((tp->f & (TF_RECOVERY | TF_LOSS)) && (tp->f & TF_SACK_OK) && tp->rtt.has_sample &&
+	    tp->rack_fires < 3) {
+		uint64_t rack = 2 * tp->rtt.srtt + 2000000ull;
+
+		if (rack < t) {
+			dps_timer_start_in(&tp->sw->w->wheel, &tp->rtx_timer, rack);
+			tp->f |= TF_RACK_ARMED;
+			return;
+		}
+	}
+	/* RFC 8985 7.2: a tail loss probe before the RTO, once per episode,
+	 * with SACK, outside recovery, once the RTT is known */
+	if ((tp->f & TF_SACK_OK) && !(tp->f & (TF_RECOVERY | TF_LOSS | TF_TLP_SENT)) &&
+	    tp->rtt.has_sample && tp->state >= TCPS_ESTABLISHED && tp->state != TCPS_TIME_WAIT) {
+		/* Linux: 2*SRTT plus 2 ms, plus the peer's worst delayed ACK
+		 * (RFC 8985 WCDelAckT) when one segment is out */
+		uint64_t pto = 2 * tp->rtt.srtt + 2000000ull;
+
+		if (tp->snd_nxt - tp->snd_una <= tp->mss)
+			pto += 200000000ull;
+		if (pto < t) {
+			t = pto;
+			tp->f |= TF_TLP_ARMED;
+		}
+	}
+	dps_timer_start_in(&tp->sw->w->wheel, &tp->rtx_timer, t);
 }
 
 static void persist_arm(struct tcp_cb *tp)
@@ -547,7 +582,7 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 			flags |= RTE_TCP_FIN_FLAG;
 		if (tcp_xmit(tp, tp->snd_nxt, len, flags) != 0)
 			break;
-		if (!(tp->f & TF_TS_OK) && !(tp->f & TF_RTT_TIMING) && len > 0) {
+		if (!(tp->f & TF_RTT_TIMING) && len > 0) {
 			tp->f |= TF_RTT_TIMING;
 			tp->rtt_seq = tp->snd_nxt;
 			tp->rtt_start_ns = tcp_now(sw);
@@ -560,7 +595,9 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 		if (fin)
 			tp->f |= TF_FIN_SENT;
 		sent++;
-		if (!dps_timer_pending(&tp->rtx_timer) || (tp->f & TF_PERSIST))
+		/* RFC 8985 7.2: the probe timer restarts with new data */
+		if (!dps_timer_pending(&tp->rtx_timer) || (tp->f & (TF_PERSIST | TF_TLP_ARMED)) ||
+		    (!(tp->f & (TF_RECOVERY | TF_LOSS | TF_TLP_SENT)) && (tp->f & TF_SACK_OK)))
 			tcp_rtx_arm(tp);
 		if (pipe + len >= tp->ccs.cwnd)
 			tp->f |= TF_CWND_LIMITED;
@@ -608,6 +645,36 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 	struct dps_sock *s = tcp_sock_of(tp);
 	const struct dps_tcp_params *pr = &sw->w->st->params.tcp;
 
+	if (tp->f & TF_RACK_ARMED) {
+		tp->f &= ~TF_RACK_ARMED;
+		if (tp->snd_nxt == tp->snd_una)
+			return;
+		if (tp->f & (TF_RECOVERY | TF_LOSS)) {
+			tp->rack_fires++;
+			tp->rxt_nxt = tp->snd_una;
+			TCP_INC(sw, lost_retransmits);
+			if (tp->ccs.cwnd < tcp_pipe(tp) + tp->mss)
+				tp->ccs.cwnd = tcp_pipe(tp) + tp->mss;
+			tcp_output(sw, s);
+		}
+		tcp_rtx_arm(tp);
+		return;
+	}
+	if (tp->f & TF_TLP_ARMED) {
+		uint32_t flight = tp->snd_nxt - tp->snd_una, len;
+
+		tp->f &= ~TF_TLP_ARMED;
+		if (flight == 0)
+			return;
+		/* RFC 8985 7.3: probe with the last segment so that its ACK
+		 * (with SACK) shows what the tail lost */
+		len = flight < tp->mss ? flight : tp->mss;
+		tp->f |= TF_TLP_SENT;
+		TCP_INC(sw, tlp_probes);
+		retransmit(tp, tp->snd_nxt - len, len);
+		tcp_rtx_arm(tp);
+		return;
+	}
 	if (tp->f & TF_PERSIST) {
 		tp->f &= ~TF_PERSIST;
 		if (tcp_unsent(tp) == 0 || tp->snd_wnd > 0 || tp->snd_nxt != tp->snd_una) {
