@@ -127,17 +127,25 @@ void tcp_sock_init(struct dps_session_worker *sw, struct dps_sock *s)
 	s->keepcnt = pr->keepcnt;
 }
 
+/* A connection leaving SYN-RECEIVED without being established frees its
+ * place in the listener's SYN queue. */
+static void syn_unlink(struct dps_session_worker *sw, struct dps_sock *s, struct tcp_cb *tp)
+{
+	if (tp->state == TCPS_SYN_RECEIVED && s->parent >= 0 && !(s->flags & DPS_SF_ACCEPTQ)) {
+		struct dps_sock *l = dps_sock_get(sw, s->parent);
+
+		if (l != NULL && l->syn_len > 0)
+			l->syn_len--;
+		s->parent = -1;
+	}
+}
+
 void tcp_sock_destroy(struct dps_session_worker *sw, struct dps_sock *s)
 {
 	struct tcp_cb *tp = tcp_cb_of(sw, s);
 
 	tcp_timers_stop(tp);
-	if (tp->state == TCPS_SYN_RECEIVED && s->parent >= 0) {
-		struct dps_sock *l = dps_sock_get(sw, s->parent);
-
-		if (l != NULL && l->syn_len > 0)
-			l->syn_len--;
-	}
+	syn_unlink(sw, s, tp);
 	tp->state = TCPS_CLOSED;
 }
 
@@ -299,6 +307,7 @@ void tcp_done(struct tcp_cb *tp, int err)
 	struct dps_sock *s = tcp_sock_of(tp);
 
 	tcp_timers_stop(tp);
+	syn_unlink(sw, s, tp);
 	if (err != 0 && s->so_error == 0)
 		s->so_error = err;
 	if (err != 0)

@@ -128,6 +128,30 @@ uint32_t tcp_rcv_window(struct tcp_cb *tp)
 }
 
 /*
+ * Payload that fits a segment now: the MSS (which already leaves room for
+ * timestamps) less the SACK blocks the next segment will carry, so that
+ * a data segment with SACK never exceeds the path MTU (Linux's
+ * tcp_current_mss does the same).
+ */
+static uint32_t seg_room(struct tcp_cb *tp)
+{
+	struct dps_sock *s = tcp_sock_of(tp);
+	uint32_t n = 0, max = (tp->f & TF_TS_OK) ? 3 : 4;
+
+	if (!(tp->f & TF_SACK_OK))
+		return tp->mss;
+	if (tp->f & TF_DSACK)
+		n++;
+	if (s->rx != NULL)
+		n += s->rx->n_ooo;
+	if (n == 0)
+		return tp->mss;
+	if (n > max)
+		n = max;
+	return tp->mss - (4 + 8 * n);
+}
+
+/*
  * Build and send one segment. seq/len: payload from the tx FIFO (len 0
  * for control segments). flags: TCP flags. Returns 0 or -ENOBUFS.
  */
@@ -385,7 +409,7 @@ uint32_t tcp_pipe(const struct tcp_cb *tp)
 
 /* Next range to retransmit at or after rxt_nxt, below rxt_end, not SACKed:
  * start in *start, length (<= mss) returned, 0 if none. */
-static uint32_t next_hole(const struct tcp_cb *tp, uint32_t *start)
+static uint32_t next_hole(struct tcp_cb *tp, uint32_t *start)
 {
 	uint32_t a = seq_max(tp->rxt_nxt, tp->snd_una), i;
 
@@ -405,7 +429,7 @@ static uint32_t next_hole(const struct tcp_cb *tp, uint32_t *start)
 		if (covered)
 			continue;
 		*start = a;
-		return RTE_MIN(e - a, (uint32_t)tp->mss);
+		return min_u32(e - a, seg_room((struct tcp_cb *)tp));
 	}
 	return 0;
 }
@@ -537,7 +561,7 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 
 	/* 2. new data, then the FIN */
 	while (budget-- > 0) {
-		uint32_t unsent = tcp_unsent(tp), usable, room, len, pipe, cwnd, win_end;
+		uint32_t unsent = tcp_unsent(tp), usable, room, len, pipe, cwnd, win_end, full;
 		bool fin = false, nagle_ok;
 		uint8_t flags = RTE_TCP_ACK_FLAG;
 
@@ -551,7 +575,8 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 		if (!(tp->f & (TF_RECOVERY | TF_LOSS)) && tp->dupacks > 0 && tp->dupacks < 3)
 			cwnd += tp->dupacks * tp->mss;
 		room = cwnd > pipe ? cwnd - pipe : 0;
-		len = min_u32(min_u32(unsent, tp->mss), min_u32(usable, room));
+		full = seg_room(tp);
+		len = min_u32(min_u32(unsent, full), min_u32(usable, room));
 		if ((tp->f & TF_FIN_QUEUED) && len == unsent &&
 		    (seq_lt(tp->snd_nxt + len, win_end) || tp->snd_wnd == 0 || len == 0))
 			fin = true;
@@ -560,17 +585,17 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 				tp->f |= TF_CWND_LIMITED;
 			break;
 		}
-		if (len < unsent && len < tp->mss) {
+		if (len < unsent && len < full) {
 			/* a partial segment while more is waiting: sender SWS
 			 * avoidance (RFC 9293 3.8.6.2.1) unless it is half the
 			 * largest window the peer offered */
-			if (len < tp->max_snd_wnd / 2 || room < tp->mss) {
-				if (room < tp->mss && usable >= tp->mss)
+			if (len < tp->max_snd_wnd / 2 || room < full) {
+				if (room < full && usable >= full)
 					tp->f |= TF_CWND_LIMITED;
 				break;
 			}
 		}
-		if (len == unsent && len < tp->mss && !fin) {
+		if (len == unsent && len < full && !fin) {
 			/* Nagle (RFC 896): one small segment in flight at most */
 			nagle_ok = (s->flags & DPS_SF_NODELAY) || tp->snd_nxt == tp->snd_una;
 			if (!nagle_ok)
@@ -668,7 +693,7 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 			return;
 		/* RFC 8985 7.3: probe with the last segment so that its ACK
 		 * (with SACK) shows what the tail lost */
-		len = flight < tp->mss ? flight : tp->mss;
+		len = min_u32(flight, seg_room(tp));
 		tp->f |= TF_TLP_SENT;
 		TCP_INC(sw, tlp_probes);
 		retransmit(tp, tp->snd_nxt - len, len);
