@@ -238,7 +238,7 @@ static void data_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 		 * quick-ACK mode, or every second full segment; else delay */
 		if (len >= tp->mss)
 			tp->unacked_segs++;
-		if (had_ooo || (g->flags & RTE_TCP_PSH_FLAG && tp->quickack > 0)) {
+		if (had_ooo) {
 			tcp_ack_now(tp);
 		} else if (tp->quickack > 0) {
 			tp->quickack--;
@@ -616,6 +616,16 @@ static void conn_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 		return;
 	}
 
+	/* simultaneous open: our SYN crossed the peer's, and its SYN-ACK
+	 * repeats the SYN we already took (RFC 9293 3.5 figure 8): take it
+	 * as the ACK it also is (Linux does the same) */
+	if (tp->state == TCPS_SYN_RECEIVED && (g->flags & RTE_TCP_SYN_FLAG) &&
+	    (g->flags & RTE_TCP_ACK_FLAG) && g->seq + 1 == tp->rcv_nxt && g->len == 0 &&
+	    g->ack == tp->snd_nxt) {
+		g->flags &= ~RTE_TCP_SYN_FLAG;
+		g->seq++;
+	}
+
 	/* PAWS (RFC 7323 5.3) */
 	if ((tp->f & TF_TS_OK) && (g->o.present & TCP_OPTF_TS) &&
 	    !(g->flags & RTE_TCP_RST_FLAG) && seq_lt(g->o.tsval, tp->ts_recent)) {
@@ -699,8 +709,17 @@ static void conn_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 		tp->f &= ~TF_ECE;
 
 	if (tp->state == TCPS_SYN_RECEIVED) {
+		struct dps_sock *l = s->parent >= 0 ? dps_sock_get(sw, s->parent) : NULL;
+
 		if (!seq_gt(g->ack, tp->snd_una) || seq_gt(g->ack, tp->snd_nxt)) {
 			tcp_reply_rst(w, g->ih, g->th, space);
+			return;
+		}
+		if (l != NULL && l->aq_len >= l->backlog) {
+			/* accept queue full: Linux drops the ACK and keeps the
+			 * connection in SYN-RECEIVED; the SYN-ACK timer retries */
+			dps_drop(w, g->m, DPS_ERR_TCP_LISTEN_OVERFLOW);
+			g->m = NULL;
 			return;
 		}
 		tp->snd_una = g->ack;
@@ -710,10 +729,8 @@ static void conn_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 		if (tp->f & TF_ECN_OK)
 			TCP_INC(sw, ecn_negotiated);
 		established(tp, g);
-		if (s->parent >= 0) {
-			struct dps_sock *l = dps_sock_get(sw, s->parent);
-
-			if (l != NULL && l->syn_len > 0)
+		if (l != NULL) {
+			if (l->syn_len > 0)
 				l->syn_len--;
 			TCP_INC(sw, passive_opens);
 			dps_sock_accept_enqueue(sw, s);
@@ -818,9 +835,14 @@ static void syncookie_ack(struct dps_session_worker *sw, struct dps_sock *l, str
 	struct tcp_cb *tp;
 	struct seg syn = *g;
 
+	if (l->aq_len >= l->backlog) {
+		/* Linux (tcp_abort_on_overflow 0): drop, the peer retries */
+		dps_drop(sw->w, g->m, DPS_ERR_TCP_LISTEN_OVERFLOW);
+		g->m = NULL;
+		return;
+	}
 	if (tcp_syncookie_check(&sw->secret, &tu, g->seq - 1, g->ack - 1, tcp_now(sw),
-				(g->o.present & TCP_OPTF_TS) != 0, g->o.tsecr, &co) != 0 ||
-	    l->aq_len >= l->backlog) {
+				(g->o.present & TCP_OPTF_TS) != 0, g->o.tsecr, &co) != 0) {
 		tcp_reply_rst(sw->w, g->ih, g->th, seg_space(g));
 		dps_drop(sw->w, g->m, DPS_ERR_TCP_SYNCOOKIE_BAD);
 		g->m = NULL;

@@ -470,11 +470,13 @@ void tcp_rtx_arm(struct tcp_cb *tp)
 	uint64_t t = tp->rtt.rto;
 
 	tp->f &= ~(TF_PERSIST | TF_TLP_ARMED | TF_RACK_ARMED);
-	/* in recovery, a retransmission not ACKed within about an RTT is
-	 * lost too (RFC 8985 6.2's idea, with the recovery's own timer):
-	 * without this a lost retransmission waits for the full RTO */
-	if ((tp->f & (TF_RECOVERY | TF_LOSS)) && (tp->f & TF_SACK_OK) && tp->rtt.has_sample &&
-	    tp->rack_fires < 3) {
+	/* in fast recovery (the path delivers: dup ACKs came), a
+	 * retransmission not ACKed within about an RTT is lost too (RFC 8985
+	 * 6.2's idea, with the recovery's own timer): without this a lost
+	 * retransmission waits for the full RTO. After an RTO the path has
+	 * shown nothing, and the RTO backs off (RFC 6298 5.5). */
+	if ((tp->f & TF_RECOVERY) && (tp->f & TF_SACK_OK) && tp->rtt.has_sample &&
+	    tp->rack_fires < 2) {
 		uint64_t rack = 2 * tp->rtt.srtt + 2000000ull;
 
 		if (rack < t) {
@@ -588,8 +590,12 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 		if (len < unsent && len < full) {
 			/* a partial segment while more is waiting: sender SWS
 			 * avoidance (RFC 9293 3.8.6.2.1) unless it is half the
-			 * largest window the peer offered */
-			if (len < tp->max_snd_wnd / 2 || room < full) {
+			 * largest window the peer offered, or nothing is in
+			 * flight to bring a larger window (the override, taken
+			 * at once as Linux does: the window then fills and the
+			 * persist timer takes over) */
+			if ((len < tp->max_snd_wnd / 2 && tp->snd_nxt != tp->snd_una) ||
+			    room < full) {
 				if (room < full && usable >= full)
 					tp->f |= TF_CWND_LIMITED;
 				break;
@@ -674,7 +680,7 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 		tp->f &= ~TF_RACK_ARMED;
 		if (tp->snd_nxt == tp->snd_una)
 			return;
-		if (tp->f & (TF_RECOVERY | TF_LOSS)) {
+		if (tp->f & TF_RECOVERY) {
 			tp->rack_fires++;
 			tp->rxt_nxt = tp->snd_una;
 			TCP_INC(sw, lost_retransmits);
