@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: start dpstackd on a TAP port inside network namespace
-# dps-demo, give the Linux side of the TAP an address, show that dpstack
-# answers ping and ARP, and say how to talk to it. `make stop` (this script
+# dps-demo with the built-in HTTP, echo and discard services, give the
+# Linux side of the TAP an address, show that dpstack answers ping, ARP
+# and curl, and say how to talk to it. `make stop` (this script
 # with "stop") ends it. Builds nothing: the Makefile does that first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +50,7 @@ stop() {
 		ip netns del "$NS"
 		echo "deleted network namespace $NS"
 	fi
-	rm -rf "/var/run/dpdk/$PREFIX"
+	rm -rf "/var/run/dpdk/$PREFIX" "$RUN/www"
 }
 
 if [ "${1:-}" = stop ]; then
@@ -84,10 +85,37 @@ else
 fi
 
 mkdir -p "$RUN"
+# The pages the built-in HTTP service serves (read into memory at start).
+WWW=$RUN/www
+rm -rf "$WWW"
+mkdir -p "$WWW/docs"
+cp README.md "$WWW/README.md"
+cp docs/*.md "$WWW/docs/"
+head -c $((10 << 20)) /dev/urandom >"$WWW/10MiB.bin"
+cat >"$WWW/index.html" <<EOF
+<!doctype html>
+<html><head><meta charset="utf-8"><title>dpstack demo</title></head>
+<body>
+<h1>Served by dpstack</h1>
+<p>This page comes from the built-in HTTP service of dpstackd
+(<code>service start http port 80 root $WWW</code>), over dpstack's own
+TCP on DPDK port net_tap0 ($DPS_IP), started $(date -u '+%Y-%m-%d %H:%M UTC').</p>
+<ul>
+<li><a href="/README.md">README.md</a></li>
+<li><a href="/docs/architecture.md">docs/architecture.md</a></li>
+<li><a href="/10MiB.bin">10MiB.bin</a> (random bytes, for a speed test)</li>
+</ul>
+<p>Also running: echo (TCP and UDP port 7) and discard (TCP port 9).</p>
+</body></html>
+EOF
 cat >"$CONF" <<EOF
 # startup.conf of the make-run demo: the same commands dpstackctl takes
 set interface ip address net_tap0 $DPS_IP/24
 set interface state net_tap0 up
+service start http port 80 root $WWW
+service start echo port 7
+service start echo udp port 7
+service start discard port 9
 EOF
 
 ip netns add "$NS"
@@ -135,6 +163,10 @@ show ip netns exec "$NS" ping -c 3 -i 0.2 "$DPS_IP" || ok=0
 show ip netns exec "$NS" arping -c 2 -I "$TAP" "$DPS_IP" || ok=0
 show "${CTL[@]}" show interfaces || ok=0
 show "${CTL[@]}" show ip arp || ok=0
+show ip netns exec "$NS" curl -sS --max-time 10 "http://$DPS_IP/" || ok=0
+show ip netns exec "$NS" curl -sS --max-time 30 -o /dev/null \
+	-w '10 MiB in %{time_total} s (%{speed_download} bytes/s)\n' "http://$DPS_IP/10MiB.bin" || ok=0
+show "${CTL[@]}" show services || ok=0
 
 REL_BUILD=${BUILD#"$ROOT"/}
 cat <<EOF
@@ -148,6 +180,12 @@ dpstack demo is running.
 Talk to it:
   ip netns exec $NS ping $DPS_IP
   ip netns exec $NS arping -I $TAP $DPS_IP
+  ip netns exec $NS curl http://$DPS_IP/
+  ip netns exec $NS curl -o /dev/null http://$DPS_IP/10MiB.bin
+  echo hello | ip netns exec $NS nc -N $DPS_IP 7
+  $REL_BUILD/dpstackctl show services
+  $REL_BUILD/dpstackctl show sessions
+  $REL_BUILD/dpstackctl show tcp stats
   $REL_BUILD/dpstackctl show interfaces
   $REL_BUILD/dpstackctl show errors
   $REL_BUILD/dpstackctl show ip arp

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/stack.h"
+#include "app/service.h"
 #include "session/session.h"
 #include "tcp/tcp.h"
 #include "net/net.h"
@@ -141,6 +142,7 @@ void dps_stack_destroy(struct dps_stack *st)
 
 	if (st == NULL)
 		return;
+	dps_services_fini(st);
 	dps_capture_fini(st);
 	dps_net_fini(st);
 	for (i = 0; i < DPS_MAX_WORKERS; i++)

@@ -194,6 +194,7 @@ struct dps_stack {
 	struct dps_fib *fib;
 	struct dps_neigh_table *neigh;
 	struct dps_capture *cap;
+	void *services;            /* built-in services (src/app), control plane only */
 	volatile int capture_if;   /* DPS_CAPTURE_OFF, _ALL or an ifindex */
 	/* counters the control plane itself bumps */
 	uint64_t ctl_err[DPS_ERR__MAX];

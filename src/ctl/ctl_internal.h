@@ -111,6 +111,8 @@ void ctl_err_name_lower(enum dps_err e, char *buf, size_t len);
 void ctl_server_set_timeout(unsigned ms);
 
 /* ---- handlers, by topic ---- */
+int cmd_set_tcp(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_tcp_params(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_help(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_show_version(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_show_errors(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
@@ -128,5 +130,18 @@ int cmd_route_del(struct dps_stack *st, const struct ctl_args *a, struct dps_out
 int cmd_pcap_start(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_pcap_stop(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_show_pcap(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_sessions(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_sessions_verbose(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_tcp_stats(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_tcp_stats_all(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_memory(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_services(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_svc_echo_tcp(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_svc_echo_udp(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_svc_discard_tcp(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_svc_discard_udp(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_svc_source(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_svc_http(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_svc_stop(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 
 #endif

@@ -5,14 +5,18 @@
  * frames for the caller to collect. Every call processes until the stack is
  * idle at the current virtual time, so runs are deterministic.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
 #include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -25,7 +29,9 @@
 #include "core/worker.h"
 #include "ctl/ctl.h"
 #include "net/net_internal.h"
+#include "session/session.h"
 #include "sim/sim_internal.h"
+#include "tcp/tcp.h"
 
 #define SIM_TICK_NS  (100 * DPS_NS_PER_MS)   /* worker housekeeping (reassembly expiry) */
 #define SIM_FRAME_MAX 9000
@@ -397,19 +403,396 @@ int dps_sim_cli(struct dps_sim *sim, const char *cmd, char *out, size_t outlen)
 	return ret;
 }
 
-uint64_t dps_sim_counter(const struct dps_sim *sim, const char *name)
+/* Case-insensitive equality. */
+static bool name_eq(const char *a, const char *b)
+{
+	for (; *a != '\0' && *b != '\0'; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+	return *a == *b;
+}
+
+/* 0: a drop counter, 1: a TCP counter, -1: unknown; *idx its index. */
+static int counter_find(const char *name, unsigned *idx)
 {
 	unsigned e;
 
-	for (e = 0; e < DPS_ERR__MAX; e++) {
-		const char *n = dps_err_name(e);
-		size_t i;
+	if (name == NULL)
+		return -1;
+	for (e = 0; e < DPS_ERR__MAX; e++)
+		if (name_eq(dps_err_name(e), name)) {
+			*idx = e;
+			return 0;
+		}
+	if (strncasecmp(name, "tcp_", 4) == 0)
+		for (e = 0; e < DPS_TCP_STAT__MAX; e++)
+			if (name_eq(dps_tcp_stat_name(e), name + 4)) {
+				*idx = e;
+				return 1;
+			}
+	return -1;
+}
 
-		for (i = 0; n[i] != '\0' && name[i] != '\0'; i++)
-			if (tolower((unsigned char)n[i]) != tolower((unsigned char)name[i]))
-				break;
-		if (n[i] == '\0' && name[i] == '\0')
-			return dps_err_get(sim->st, e);
+uint64_t dps_sim_counter(const struct dps_sim *sim, const char *name)
+{
+	uint64_t tcp[DPS_TCP_STAT__MAX];
+	unsigned i;
+
+	switch (counter_find(name, &i)) {
+	case 0:
+		return dps_err_get(sim->st, i);
+	case 1:
+		dps_tcp_stats_get(sim->st, tcp);
+		return tcp[i];
+	default:
+		return 0;
 	}
+}
+
+int dps_sim_counter_exists(const struct dps_sim *sim, const char *name)
+{
+	unsigned i;
+
+	(void)sim;
+	return counter_find(name, &i) >= 0;
+}
+
+/* ---- TCP tunables: the table of `set tcp` (tcp/tcp_params.c) ---- */
+
+int dps_sim_tcp_param(struct dps_sim *sim, const char *name, const char *value)
+{
+	char err[128];
+
+	if (sim == NULL)
+		return -EINVAL;
+	return dps_tcp_param_set(&sim->st->params.tcp, name, value, err, sizeof(err));
+}
+
+int dps_sim_tcp_param_get(const struct dps_sim *sim, const char *name, char *out, size_t outlen)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return dps_tcp_param_get(&sim->st->params.tcp, name, out, outlen);
+}
+
+/* ---- sockets: thin wrappers over session.h on worker 0 ---- */
+
+/* The worker the socket calls run on, its clock set to the virtual now
+ * (a call may stamp what it sends, or start timers). */
+static struct dps_worker *sock_worker(struct dps_sim *sim)
+{
+	struct dps_worker *w = sim->st->workers[0];
+
+	w->now = sim->st->vclock_ns;
+	return w;
+}
+
+/* After a call: run to idle, so its frames are out at this time. */
+static ssize_t sock_done(struct dps_sim *sim, ssize_t ret)
+{
+	sim_run(sim);
+	return ret;
+}
+
+int dps_sim_sockaddr(struct sockaddr_in *sa, const char *ip, uint16_t port)
+{
+	if (sa == NULL)
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons(port);
+	if (ip == NULL)
+		sa->sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, ip, &sa->sin_addr) != 1)
+		return -EINVAL;
 	return 0;
+}
+
+/* struct sockaddr -> host-order address and port. */
+static int addr_in(const struct sockaddr *addr, socklen_t len, uint32_t *ip, uint16_t *port)
+{
+	struct sockaddr_in sin;
+
+	if (addr == NULL || len < (socklen_t)sizeof(sa_family_t))
+		return -EINVAL;
+	if (addr->sa_family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (len < (socklen_t)sizeof(sin))
+		return -EINVAL;
+	memcpy(&sin, addr, sizeof(sin));
+	*ip = ntohl(sin.sin_addr.s_addr);
+	*port = ntohs(sin.sin_port);
+	return 0;
+}
+
+/* Host-order address and port -> addr/len as accept(2) fills them. */
+static void addr_out(struct sockaddr *addr, socklen_t *len, uint32_t ip, uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	if (addr == NULL || len == NULL)
+		return;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(ip);
+	sin.sin_port = htons(port);
+	memcpy(addr, &sin, RTE_MIN((size_t)*len, sizeof(sin)));
+	*len = sizeof(sin);
+}
+
+int dps_sim_socket(struct dps_sim *sim, int type)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	return (int)sock_done(sim, dps_sock_socket(sock_worker(sim), type));
+}
+
+/* bind() and connect(): a call on an address. */
+static int addr_call(struct dps_sim *sim, int sd, const struct sockaddr *addr, socklen_t len,
+		     int (*fn)(struct dps_worker *, int, uint32_t, uint16_t))
+{
+	uint32_t ip;
+	uint16_t port;
+	int ret;
+
+	if (sim == NULL)
+		return -EINVAL;
+	ret = addr_in(addr, len, &ip, &port);
+	if (ret != 0)
+		return ret;
+	return (int)sock_done(sim, fn(sock_worker(sim), sd, ip, port));
+}
+
+int dps_sim_bind(struct dps_sim *sim, int sd, const struct sockaddr *addr, socklen_t len)
+{
+	return addr_call(sim, sd, addr, len, dps_sock_bind);
+}
+
+int dps_sim_listen(struct dps_sim *sim, int sd, int backlog)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return (int)sock_done(sim, dps_sock_listen(sock_worker(sim), sd, backlog));
+}
+
+int dps_sim_accept(struct dps_sim *sim, int sd, struct sockaddr *addr, socklen_t *len)
+{
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	int ret;
+
+	if (sim == NULL)
+		return -EINVAL;
+	ret = (int)sock_done(sim, dps_sock_accept(sock_worker(sim), sd, &ip, &port));
+	if (ret >= 0)
+		addr_out(addr, len, ip, port);
+	return ret;
+}
+
+int dps_sim_connect(struct dps_sim *sim, int sd, const struct sockaddr *addr, socklen_t len)
+{
+	return addr_call(sim, sd, addr, len, dps_sock_connect);
+}
+
+ssize_t dps_sim_send(struct dps_sim *sim, int sd, const void *buf, size_t len, int flags)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return sock_done(sim, dps_sock_send(sock_worker(sim), sd, buf, len, flags));
+}
+
+ssize_t dps_sim_sendto(struct dps_sim *sim, int sd, const void *buf, size_t len, int flags,
+		       const struct sockaddr *addr, socklen_t alen)
+{
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	int ret;
+
+	if (sim == NULL)
+		return -EINVAL;
+	if (addr != NULL) {
+		ret = addr_in(addr, alen, &ip, &port);
+		if (ret != 0)
+			return ret;
+	}
+	return sock_done(sim, dps_sock_sendto(sock_worker(sim), sd, buf, len, flags, ip, port));
+}
+
+ssize_t dps_sim_recv(struct dps_sim *sim, int sd, void *buf, size_t len, int flags)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return sock_done(sim, dps_sock_recv(sock_worker(sim), sd, buf, len, flags));
+}
+
+ssize_t dps_sim_recvfrom(struct dps_sim *sim, int sd, void *buf, size_t len, int flags,
+			 struct sockaddr *addr, socklen_t *alen)
+{
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	ssize_t ret;
+
+	if (sim == NULL)
+		return -EINVAL;
+	ret = sock_done(sim, dps_sock_recvfrom(sock_worker(sim), sd, buf, len, flags, &ip, &port));
+	if (ret >= 0)
+		addr_out(addr, alen, ip, port);
+	return ret;
+}
+
+int dps_sim_shutdown(struct dps_sim *sim, int sd, int how)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return (int)sock_done(sim, dps_sock_shutdown(sock_worker(sim), sd, how));
+}
+
+int dps_sim_close(struct dps_sim *sim, int sd)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return (int)sock_done(sim, dps_sock_close(sock_worker(sim), sd));
+}
+
+int dps_sim_setsockopt(struct dps_sim *sim, int sd, int level, int opt, const void *val,
+		       socklen_t len)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return (int)sock_done(sim, dps_sock_setsockopt(sock_worker(sim), sd, level, opt, val, len));
+}
+
+int dps_sim_getsockopt(struct dps_sim *sim, int sd, int level, int opt, void *val,
+		       socklen_t *len)
+{
+	if (sim == NULL)
+		return -EINVAL;
+	return (int)sock_done(sim, dps_sock_getsockopt(sock_worker(sim), sd, level, opt, val, len));
+}
+
+static int sock_name(struct dps_sim *sim, int sd, bool peer, struct sockaddr *addr,
+		     socklen_t *len)
+{
+	uint32_t ip = 0;
+	uint16_t port = 0;
+	int ret;
+
+	if (sim == NULL || addr == NULL || len == NULL)
+		return -EINVAL;
+	ret = dps_sock_name(sock_worker(sim), sd, peer, &ip, &port);
+	if (ret == 0)
+		addr_out(addr, len, ip, port);
+	return ret;
+}
+
+int dps_sim_getsockname(struct dps_sim *sim, int sd, struct sockaddr *addr, socklen_t *len)
+{
+	return sock_name(sim, sd, false, addr, len);
+}
+
+int dps_sim_getpeername(struct dps_sim *sim, int sd, struct sockaddr *addr, socklen_t *len)
+{
+	return sock_name(sim, sd, true, addr, len);
+}
+
+int dps_sim_poll(struct dps_sim *sim, struct pollfd *fds, nfds_t nfds)
+{
+	struct dps_worker *w;
+	int ready = 0;
+	nfds_t i;
+
+	if (sim == NULL || (fds == NULL && nfds > 0))
+		return -EINVAL;
+	w = sock_worker(sim);
+	for (i = 0; i < nfds; i++) {
+		unsigned ev;
+
+		fds[i].revents = 0;
+		if (fds[i].fd < 0)
+			continue;
+		ev = dps_sock_poll(w, fds[i].fd);
+		/* as poll(2): errors, hang-up and a bad fd are always reported */
+		ev &= (unsigned)(uint16_t)fds[i].events | POLLERR | POLLHUP | POLLNVAL;
+		fds[i].revents = (short)ev;
+		if (ev != 0)
+			ready++;
+	}
+	return ready;
+}
+
+unsigned dps_sim_sock_count(struct dps_sim *sim)
+{
+	return dps_session_count(sim->st->workers[0]);
+}
+
+static void info_out(const struct dps_sock_info *in, struct dps_sim_sock_info *out)
+{
+	socklen_t len = sizeof(out->local);
+
+	memset(out, 0, sizeof(*out));
+	out->sd = in->sd;
+	out->type = in->type;
+	snprintf(out->state, sizeof(out->state), "%s", in->state ? in->state : "");
+	addr_out((struct sockaddr *)&out->local, &len, in->laddr, in->lport);
+	len = sizeof(out->peer);
+	addr_out((struct sockaddr *)&out->peer, &len, in->raddr, in->rport);
+	out->rx_queued = in->rx_queued;
+	out->tx_queued = in->tx_queued;
+	out->srtt_us = in->srtt_us;
+	out->rto_ms = in->rto_ms;
+	out->cwnd = in->cwnd;
+	out->ssthresh = in->ssthresh;
+	out->snd_wnd = in->snd_wnd;
+	out->rcv_wnd = in->rcv_wnd;
+	out->mss = in->mss;
+	out->retrans = in->retrans;
+	out->rx_bytes = in->rx_bytes;
+	out->tx_bytes = in->tx_bytes;
+	snprintf(out->cc, sizeof(out->cc), "%s", in->cc ? in->cc : "");
+}
+
+struct list_arg {
+	int sd;                        /* one socket; -1: all */
+	struct dps_sim_sock_info *out;
+	unsigned max, n;
+};
+
+static int list_cb(const struct dps_sock_info *in, void *arg)
+{
+	struct list_arg *a = arg;
+
+	if (a->sd >= 0) {
+		if (in->sd != a->sd)
+			return 0;
+		info_out(in, a->out);
+		a->n = 1;
+		return 1;
+	}
+	if (a->n < a->max)
+		info_out(in, &a->out[a->n]);
+	a->n++;
+	return 0;
+}
+
+int dps_sim_sock_info(struct dps_sim *sim, int sd, struct dps_sim_sock_info *out)
+{
+	struct list_arg a = { .sd = sd, .out = out };
+
+	if (sim == NULL || out == NULL)
+		return -EINVAL;
+	if (sd < 0)
+		return -EBADF;
+	dps_session_walk(sock_worker(sim), list_cb, &a);
+	return a.n == 1 ? 0 : -EBADF;
+}
+
+unsigned dps_sim_sock_list(struct dps_sim *sim, struct dps_sim_sock_info *out, unsigned max)
+{
+	struct list_arg a = { .sd = -1, .out = out, .max = out != NULL ? max : 0 };
+
+	if (sim == NULL)
+		return 0;
+	dps_session_walk(sock_worker(sim), list_cb, &a);
+	return a.n;
 }

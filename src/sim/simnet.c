@@ -44,6 +44,8 @@ struct dps_simnet {
 	struct event *heap;
 	size_t nheap, capheap;
 	struct dps_simnet_stats stats;
+	dps_simnet_tap_fn tap;
+	void *tap_arg;
 	uint8_t buf[FRAME_BUF];
 };
 
@@ -253,8 +255,15 @@ static void drain(struct dps_simnet *n)
 				uint64_t ts;
 				ssize_t len = sim_take(si, n->buf, sizeof(n->buf), &ts);
 
-				if (len > 0 && len <= (ssize_t)sizeof(n->buf))
-					schedule(n, si->link, n->buf, (uint16_t)len, ts);
+				if (len <= 0 || len > (ssize_t)sizeof(n->buf))
+					continue;
+				if (n->tap != NULL &&
+				    n->tap(n->tap_arg, s, (int)k, n->buf, (size_t)len, ts) ==
+				    DPS_SIMNET_DROP) {
+					n->stats.tapped++;
+					continue;
+				}
+				schedule(n, si->link, n->buf, (uint16_t)len, ts);
 			}
 		}
 	}
@@ -306,4 +315,10 @@ uint64_t dps_simnet_run_until(struct dps_simnet *n, uint64_t t_ns)
 void dps_simnet_stats(const struct dps_simnet *n, struct dps_simnet_stats *out)
 {
 	*out = n->stats;
+}
+
+void dps_simnet_set_tap(struct dps_simnet *n, dps_simnet_tap_fn fn, void *arg)
+{
+	n->tap = fn;
+	n->tap_arg = arg;
 }

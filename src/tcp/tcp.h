@@ -6,6 +6,7 @@
 #ifndef DPS_TCP_TCP_H
 #define DPS_TCP_TCP_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -34,5 +35,12 @@ void dps_tcp_input(struct dps_worker *w, struct rte_mbuf *m);
 #include "tcp/tcp_params.h"
 
 void dps_tcp_params_default(struct dps_tcp_params *p);
+/** Set a tunable by name ("msl_ms", "cc" ...) from text; -ENOENT/-EINVAL with err filled. */
+int dps_tcp_param_set(struct dps_tcp_params *p, const char *name, const char *value,
+		      char *err, size_t errlen);
+/** A tunable's value as text; -ENOENT if there is none by that name. */
+int dps_tcp_param_get(const struct dps_tcp_params *p, const char *name, char *out, size_t outlen);
+/** The i-th tunable's name (and its meaning in *help), NULL past the last. */
+const char *dps_tcp_param_name(unsigned i, const char **help);
 
 #endif

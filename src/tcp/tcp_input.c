@@ -856,7 +856,9 @@ static void syncookie_ack(struct dps_session_worker *sw, struct dps_sock *l, str
 	TCP_INC(sw, syncookies_ok);
 	tp->f |= TF_COOKIE;
 	tp->iss = g->ack - 1;
-	tp->snd_una = tp->snd_nxt = g->ack;
+	tp->snd_una = tp->iss;          /* the ACK being processed takes it on */
+	tp->snd_nxt = g->ack;
+	tp->syn_rtx = 1;                /* no RTT sample: the SYN-ACK was not timed */
 	tp->irs = g->seq - 1;
 	tp->rcv_nxt = tp->rcv_adv = g->seq;
 	/* the options the SYN had, as the cookie kept them */

@@ -11,6 +11,7 @@
 #   DPS_NO_HUGE=1  run DPDK with --no-huge even if hugepages are available
 #   DPS_KEEP=1     keep the temporary directory (logs, sockets, captures)
 #   DPS_VERBOSE=1  print every passing check too (default: failures + summary)
+#   DPS_NS_PREFIX  first word of the namespace names (default dpst)
 #
 # Exit status: 0 all checks passed, 1 a check failed, 77 skipped (not root).
 
@@ -156,8 +157,9 @@ unset _b
 
 TMP=$(mktemp -d "/tmp/dpst-$T_NAME.XXXXXX") || { echo "mktemp failed"; exit 1; }
 
-# ns TAG: the full name of this test's namespace TAG.
-ns() { echo "dpst-$T_ID-$1"; }
+# ns TAG: the full name of this test's namespace TAG (DPS_NS_PREFIX
+# replaces "dpst", to tell apart several runs on one machine).
+ns() { echo "${DPS_NS_PREFIX:-dpst}-$T_ID-$1"; }
 
 # nsx TAG CMD...: run CMD in namespace TAG.
 nsx() {

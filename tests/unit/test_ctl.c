@@ -26,7 +26,9 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include "app/service.h"
 #include "ctl/ctl_internal.h"
+#include "tcp/tcp.h"
 #include "port/capture.h"
 
 static struct dps_stack *st;
@@ -75,6 +77,7 @@ static int group_teardown(void **state)
 {
 	char cmd[128];
 
+	dps_services_fini(st);
 	dps_stack_destroy(st);
 	rte_eal_cleanup();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
@@ -551,6 +554,35 @@ static void test_exec_show(void **state)
 	expect_ok("show version", "dpstack ");
 }
 
+/* TCP tunables: each bad value is refused with its reason and changes
+ * nothing; good ones show up in show tcp params and in the stack. */
+static void test_exec_set_tcp(void **state)
+{
+	struct dps_tcp_params before;
+
+	expect_ok("show tcp params", "msl_ms");
+	assert_non_null(strstr(answer, "30000"));
+	assert_non_null(strstr(answer, "cubic"));
+	before = st->params.tcp;
+	expect_error("set tcp msl_ms", NULL);
+	expect_error("set tcp nosuch 1", "no TCP parameter 'nosuch'");
+	expect_error("set tcp msl_ms -1", "whole number");
+	expect_error("set tcp msl_ms 0", "from 1 to");
+	expect_error("set tcp msl_ms 12x", "whole number");
+	expect_error("set tcp msl_ms 99999999999999999999", "whole number");
+	expect_error("set tcp syncookies 3", "from 0 to 2");
+	expect_error("set tcp cc reno2", "no congestion control 'reno2'");
+	assert_memory_equal(&before, &st->params.tcp, sizeof(before));
+	expect_ok("set tcp msl_ms 500", NULL);
+	expect_ok("set tcp cc newreno", NULL);
+	expect_ok("set tcp syncookies 2", NULL);
+	assert_int_equal(st->params.tcp.msl_ms, 500);
+	assert_string_equal(st->params.tcp.cc, "newreno");
+	assert_int_equal(st->params.tcp.syncookies, 2);
+	expect_ok("show tcp params", "newreno");
+	st->params.tcp = before;
+}
+
 static void test_exec_pcap(void **state)
 {
 	char cmd[256], path[128];
@@ -569,6 +601,50 @@ static void test_exec_pcap(void **state)
 	snprintf(cmd, sizeof(cmd), "pcap start any %s/no/such/dir/x.pcapng", tmpdir);
 	expect_error(cmd, NULL);
 	expect_ok("show pcap", "no capture running");
+}
+
+/*
+ * Built-in services and transport views (more end to end in test_service):
+ * the syntax, the errors, that a failing start changes nothing.
+ */
+static void test_exec_services(void **state)
+{
+	char cmd[256];
+
+	expect_ok("show services", "no services");
+	expect_ok("show sessions", "worker 0: 0 sockets\ntotal 0\n");
+	expect_ok("show tcp stats", "all TCP counters are zero");
+	expect_ok("show tcp stats all", "rto_events");
+	expect_ok("show memory", "In use");
+	assert_non_null(strstr(answer, "worker 0: 0 sockets"));
+
+	snprintf(cmd, sizeof(cmd), "service start http port 8080 root %s/none", tmpdir);
+	expect_error(cmd, "No such file or directory");
+	expect_error("service start http port 8080 root /dev/null", "not a directory");
+	expect_error("service start http root /tmp port 80", "unknown word 'root' after 'service start http'");
+	expect_error("service start source port 19", "missing bytes");
+	expect_error("service start source port 19 bytes 0", "out of range");
+	expect_error("service start echo udp port 99999", "out of range");
+	expect_error("service start echo tcp udp port 7", "expected 'port' instead of 'udp'");
+	expect_error("service stop nothing", "no service 'nothing' is running (none is)");
+	expect_ok("show services", "no services");
+	expect_ok("show sessions", "total 0\n");
+
+	snprintf(cmd, sizeof(cmd), "service start http port 8080 root %s", tmpdir);
+	expect_ok(cmd, NULL);
+	assert_string_equal(answer, "");
+	expect_ok("serv sta echo udp port 7", NULL);   /* abbreviated keywords */
+	expect_error("service start discard udp port 7", "port 7/udp is in use by service echo 7/udp");
+	expect_ok("show services", "http     tcp    8080");
+	assert_non_null(strstr(answer, "echo     udp       7        -"));
+	expect_ok("show sessions", "total 2: LISTEN 1, UDP 1");
+	assert_non_null(strstr(answer, "0.0.0.0:8080"));
+	expect_ok("show memory", "services: 2");
+	expect_error("service stop 7/tcp", "no service '7/tcp' is running (running: http 8080/tcp, echo 7/udp)");
+	expect_ok("service stop 7", NULL);
+	expect_ok("service stop http", NULL);
+	expect_ok("show services", "no services");
+	expect_ok("show sessions", "total 0\n");
 }
 
 static void test_exec_file(void **state)
@@ -824,7 +900,9 @@ static void test_exec_random(void **state)
 		int n = ctl_syntax_compile(ctl_cmds[i].syntax, nodes, CTL_MAX_NODES);
 
 		for (int k = 0; k < n; k++) {
-			bool have = strcmp(nodes[k].text, "pcap") == 0 || !nodes[k].literal;
+			/* no pcap (files) and no service (would read any root) */
+			bool have = strcmp(nodes[k].text, "pcap") == 0 ||
+				    strcmp(nodes[k].text, "service") == 0 || !nodes[k].literal;
 
 			for (unsigned j = 0; j < nwords && !have; j++)
 				have = strcmp(words[j], nodes[k].text) == 0;
@@ -892,7 +970,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_exec_interface),
 		cmocka_unit_test(test_exec_routes),
 		cmocka_unit_test(test_exec_show),
+		cmocka_unit_test(test_exec_set_tcp),
 		cmocka_unit_test(test_exec_pcap),
+		cmocka_unit_test(test_exec_services),
 		cmocka_unit_test(test_exec_file),
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_exec_random),
