@@ -12,7 +12,7 @@ BUILD_ASAN=${BUILD_ASAN:-build-asan}
 # Suites to run in $BUILD; empty means all of them.
 SUITES=${SUITES:-}
 # Suites to run again under ASan+UBSan in $BUILD_ASAN.
-ASAN_SUITES=${ASAN_SUITES:-unit}
+ASAN_SUITES=${ASAN_SUITES:-unit sim}
 
 passed=0 failed=0 skipped=0
 runs_failed=0

@@ -88,8 +88,9 @@ int dps_sim_cli(struct dps_sim *sim, const char *cmd, char *out, size_t outlen);
  * A counter by name, case-insensitive: a drop counter by its show-errors
  * name ("ip4_bad_checksum", "udp_no_port"), or a TCP counter as
  * "tcp_<name>" with the names of `show tcp stats` ("tcp_rto_events",
- * "tcp_fast_retransmits", ...: src/tcp/tcp_stats.def). 0 for a name that
- * is neither; dps_sim_counter_exists() tells the two apart.
+ * "tcp_fast_retransmits", ...: src/tcp/tcp_stats.def); a drop counter's
+ * name is looked up first. 0 for a name that is neither;
+ * dps_sim_counter_exists() tells the two apart.
  */
 uint64_t dps_sim_counter(const struct dps_sim *sim, const char *name);
 /** 1 if name is a counter dps_sim_counter() knows, else 0. */

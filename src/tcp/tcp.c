@@ -117,6 +117,7 @@ void tcp_sock_init(struct dps_session_worker *sw, struct dps_sock *s)
 	tp->sw = sw;
 	tp->sd = s->sd;
 	tp->state = TCPS_CLOSED;
+	tp->dupthresh = 3;
 	tp->cc = tcp_cc_find(pr->cc);
 	if (tp->cc == NULL)
 		tp->cc = tcp_cc_default();

@@ -122,6 +122,32 @@ static void sb_add(struct tcp_cb *tp, uint32_t s, uint32_t e)
 	tp->n_sb = (uint8_t)k;
 }
 
+/*
+ * A D-SACK: one of our retransmissions arrived twice. When every
+ * retransmission of the last recovery turns out so, the loss was
+ * reordering: restore the window (RFC 2883 4.3, Linux's undo) and
+ * tolerate deeper reordering from now on.
+ */
+static void dsack_undo(struct tcp_cb *tp)
+{
+	if (!(tp->f & TF_UNDO_OK) || tp->undo_retrans == 0)
+		return;
+	if (--tp->undo_retrans > 0)
+		return;
+	tp->f &= ~TF_UNDO_OK;
+	if (tp->ccs.cwnd < tp->prior_cwnd)
+		tp->ccs.cwnd = tp->prior_cwnd;
+	if (tp->ccs.ssthresh < tp->prior_ssthresh)
+		tp->ccs.ssthresh = tp->prior_ssthresh;
+	if (tp->f & TF_RECOVERY) {
+		tp->f &= ~TF_RECOVERY;
+		tp->dupacks = 0;
+	}
+	if (tp->dupthresh < 8)
+		tp->dupthresh *= 2;   /* 3, 6, 12: Linux raises tp->reordering likewise */
+	TCP_INC(tp->sw, recoveries_undone);
+}
+
 /* Take the SACK blocks of an ACK; returns bytes newly SACKed. */
 static uint32_t sack_input(struct tcp_cb *tp, const struct seg *g)
 {
@@ -138,6 +164,7 @@ static uint32_t sack_input(struct tcp_cb *tp, const struct seg *g)
 			       (g->o.nsack > 1 && seq_geq(s, g->o.sack[1].start) &&
 				seq_leq(e, g->o.sack[1].end)))) {
 			TCP_INC(tp->sw, dsack_rx);
+			dsack_undo(tp);
 			continue;
 		}
 		if (!seq_lt(s, e) || seq_lt(s, tp->snd_una) || seq_gt(e, tp->snd_nxt))
@@ -288,6 +315,10 @@ static void enter_recovery(struct tcp_cb *tp)
 	TCP_INC(sw, recoveries);
 	if (tp->f & TF_SACK_OK)
 		TCP_INC(sw, sack_recoveries);
+	tp->prior_cwnd = tp->ccs.cwnd;
+	tp->prior_ssthresh = tp->ccs.ssthresh;
+	tp->undo_retrans = 0;
+	tp->f |= TF_UNDO_OK;
 	tp->recover = tp->snd_nxt;
 	tp->ccs.flight = tp->snd_nxt - tp->snd_una;
 	tp->cc->on_congestion(&tp->ccs, now);
@@ -368,6 +399,7 @@ static bool ack_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 		if (s->tx != NULL && data > 0)
 			dps_fifo_drop(s->tx, data);
 		tp->snd_una = g->ack;
+		tp->rtx_start_ns = now;   /* the new oldest byte went out at most now */
 		tp->f &= ~(TF_TLP_SENT | TF_LRT);
 		tp->rack_fires = 0;
 		rtt_sample(tp, g);
@@ -436,8 +468,9 @@ static bool ack_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 			prr_update(tp, (tp->f & TF_SACK_OK) ? newly_sacked : tp->mss);
 			dps_sock_want_output(sw, s);
 		} else if (!(tp->f & TF_LOSS)) {
-			if ((tp->dupacks >= 3 ||
-			     ((tp->f & TF_SACK_OK) && tp->sacked_bytes > 2u * tp->mss) ||
+			if ((tp->dupacks >= tp->dupthresh ||
+			     ((tp->f & TF_SACK_OK) &&
+			      tp->sacked_bytes > (tp->dupthresh - 1) * tp->mss) ||
 			     /* after a tail loss probe, the SACK of everything
 			      * above the hole is loss enough (RFC 8985 7.4) */
 			     ((tp->f & TF_TLP_SENT) && tp->high_sacked == tp->snd_nxt)) &&
@@ -447,7 +480,7 @@ static bool ack_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 			dps_sock_want_output(sw, s);   /* limited transmit or the retransmission */
 		}
 	} else if (newly_sacked > 0 && !(tp->f & (TF_RECOVERY | TF_LOSS)) &&
-		   (tp->sacked_bytes > 2u * tp->mss ||
+		   (tp->sacked_bytes > (tp->dupthresh - 1) * tp->mss ||
 		    ((tp->f & TF_TLP_SENT) && tp->high_sacked == tp->snd_nxt))) {
 		enter_recovery(tp);
 		dps_sock_want_output(sw, s);
@@ -627,8 +660,13 @@ static void conn_input(struct tcp_cb *tp, struct dps_sock *s, struct seg *g)
 	}
 
 	/* PAWS (RFC 7323 5.3) */
+	/* Linux's TCP_PAWS_WINDOW: a segment one tick older than ts_recent
+	 * is only reordered by under a millisecond; a pure duplicate ACK
+	 * with an old timestamp is harmless (tcp_disordered_ack) */
 	if ((tp->f & TF_TS_OK) && (g->o.present & TCP_OPTF_TS) &&
-	    !(g->flags & RTE_TCP_RST_FLAG) && seq_lt(g->o.tsval, tp->ts_recent)) {
+	    !(g->flags & RTE_TCP_RST_FLAG) && seq_lt(g->o.tsval + 1, tp->ts_recent) &&
+	    !(g->len == 0 && !(g->flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) &&
+	      g->seq == tp->rcv_nxt && g->ack == tp->snd_una)) {
 		TCP_INC(sw, paws_drops);
 		tcp_ack_now(tp);
 		dps_drop(w, g->m, DPS_ERR_TCP_PAWS);

@@ -79,6 +79,7 @@ enum tcp_state {
 #define TF_TLP_SENT    0x00800000u  /* a probe went out; cleared by progress */
 #define TF_LRT         0x01000000u  /* the segment at snd_una was retransmitted at lrt_nxt */
 #define TF_RACK_ARMED  0x02000000u  /* rtx timer checks retransmissions for loss */
+#define TF_UNDO_OK     0x04000000u  /* the last recovery may still prove spurious (D-SACK) */
 
 /* Scoreboard of SACKed ranges above snd_una, sorted, disjoint. */
 #define TCP_SB_MAX 16
@@ -110,7 +111,7 @@ struct tcp_cb {
 	uint8_t rtx_count;          /* retransmissions of the same data in a row */
 	uint8_t syn_rtx;
 	uint8_t rack_fires;         /* recovery re-checks without progress */
-	uint64_t rtx_start_ns;      /* first unanswered retransmission (user timeout) */
+	uint64_t rtx_start_ns;      /* send time of the oldest unACKed data (or SYN): user timeout */
 	uint64_t last_rcv_ns;       /* keepalive: last segment from the peer */
 	uint64_t last_snd_ns;       /* idle restart */
 	/* congestion control and recovery */
@@ -120,6 +121,9 @@ struct tcp_cb {
 	uint32_t recover;           /* snd_nxt at entry to recovery (RFC 6582) */
 	uint32_t rxt_nxt, rxt_end;  /* retransmit the holes in [rxt_nxt, rxt_end) */
 	uint32_t dupacks;
+	uint32_t dupthresh;         /* dup ACKs (segments SACKed above) that mean loss: 3, more after reordering */
+	uint32_t prior_cwnd, prior_ssthresh;  /* before the last recovery, for undo */
+	uint32_t undo_retrans;      /* its retransmissions not yet shown spurious by D-SACK */
 	uint32_t high_sacked;       /* highest SACKed sequence + 1 */
 	uint32_t sacked_bytes;
 	uint8_t n_sb;

@@ -452,8 +452,10 @@ static int retransmit(struct tcp_cb *tp, uint32_t seq, uint32_t len)
 	tp->retrans_segs++;
 	TCP_INC(tp->sw, retrans_segs);
 	tcp_stat(tp->sw, DPS_TCP_STAT_retrans_bytes, len);
-	if (tp->f & TF_RECOVERY)
+	if (tp->f & TF_RECOVERY) {
 		tcp_prr_on_sent(&tp->prr, len ? len : 1);
+		tp->undo_retrans++;
+	}
 	if (seq == tp->snd_una) {
 		tp->lrt_seq = seq;
 		tp->lrt_nxt = tp->snd_nxt;
@@ -498,6 +500,19 @@ void tcp_rtx_arm(struct tcp_cb *tp)
 		if (pto < t) {
 			t = pto;
 			tp->f |= TF_TLP_ARMED;
+		}
+	}
+	/* Linux tcp_clamp_rto_to_user_timeout: never wait past the moment
+	 * TCP_USER_TIMEOUT gives up */
+	{
+		struct dps_sock *s = tcp_sock_of(tp);
+
+		if (s->user_timeout_ms != 0 && tp->snd_nxt != tp->snd_una) {
+			uint64_t now = tcp_now(tp->sw);
+			uint64_t end = tp->rtx_start_ns + (uint64_t)s->user_timeout_ms * 1000000ull;
+
+			if (now + t > end)
+				t = end > now ? end - now : 0;
 		}
 	}
 	dps_timer_start_in(&tp->sw->w->wheel, &tp->rtx_timer, t);
@@ -611,6 +626,8 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 			flags |= RTE_TCP_PSH_FLAG;
 		if (fin)
 			flags |= RTE_TCP_FIN_FLAG;
+		if (tp->snd_nxt == tp->snd_una)
+			tp->rtx_start_ns = tcp_now(sw);   /* the oldest unACKed byte's send time */
 		if (tcp_xmit(tp, tp->snd_nxt, len, flags) != 0)
 			break;
 		if (!(tp->f & TF_RTT_TIMING) && len > 0) {
@@ -762,8 +779,6 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 	}
 	if (tp->snd_nxt == tp->snd_una)
 		return;   /* everything ACKed meanwhile */
-	if (tp->rtx_count == 0)
-		tp->rtx_start_ns = now;
 	if (give_up(tp, now, pr->retries2)) {
 		TCP_INC(sw, timeouts);
 		tcp_abort(sw, s, true);
@@ -780,7 +795,7 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 	} else {
 		tp->ccs.cwnd = tp->mss;
 	}
-	tp->f &= ~(TF_RECOVERY | TF_RTT_TIMING);
+	tp->f &= ~(TF_RECOVERY | TF_RTT_TIMING | TF_UNDO_OK);
 	tp->f |= TF_LOSS;
 	tp->recover = tp->snd_nxt;
 	tp->rxt_nxt = tp->snd_una;
