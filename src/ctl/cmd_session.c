@@ -77,9 +77,13 @@ static int sess_one(const struct dps_sock_info *si, void *arg)
 	if (l->verbose && tcp)
 		dps_out_printf(&l->out, "        sd %d, rto %" PRIu64 " ms, ssthresh %u, snd_wnd %u, "
 			       "rcv_wnd %u, mss %u, retrans %" PRIu64 ", rx %" PRIu64 " B, tx %"
-			       PRIu64 " B, cc %s\n", si->sd, si->rto_ms, si->ssthresh, si->snd_wnd,
+			       PRIu64 " B, cc %s\n"
+			       "        segs in %" PRIu64 " out %" PRIu64 ", dup acks %" PRIu64
+			       ", fast retransmits %" PRIu64 ", rto events %" PRIu64 "\n",
+			       si->sd, si->rto_ms, si->ssthresh, si->snd_wnd,
 			       si->rcv_wnd, si->mss, si->retrans, si->rx_bytes, si->tx_bytes,
-			       si->cc != NULL ? si->cc : "-");
+			       si->cc != NULL ? si->cc : "-", si->segs_in, si->segs_out,
+			       si->dup_acks, si->fast_retransmits, si->rto_events);
 	else if (l->verbose)
 		dps_out_printf(&l->out, "        sd %d, rx %" PRIu64 " B, tx %" PRIu64 " B\n",
 			       si->sd, si->rx_bytes, si->tx_bytes);

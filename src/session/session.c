@@ -16,6 +16,7 @@
 
 #include "core/log.h"
 #include "net/net_internal.h"
+#include "session/app.h"
 #include "session/session_internal.h"
 #include "tcp/tcp_internal.h"
 #include "udp/udp.h"
@@ -94,8 +95,7 @@ void dps_session_worker_fini(struct dps_worker *w)
 		if (s->used) {
 			if (s->proto == IPPROTO_TCP)
 				tcp_sock_destroy(sw, s);
-			free(s->rx);
-			free(s->tx);
+			dps_sock_fifos_release(s);
 		}
 	}
 	rte_hash_free(sw->conns);
@@ -251,21 +251,23 @@ void dps_sock_free(struct dps_session_worker *sw, struct dps_sock *s)
 	}
 	if (s->proto == IPPROTO_TCP)
 		tcp_sock_destroy(sw, s);
-	free(s->rx);
-	free(s->tx);
-	s->rx = s->tx = NULL;
+	dps_sock_fifos_release(s);
 	s->used = 0;
+	s->gen++;
 	s->flags = 0;
 	s->free_next = sw->free_head;
 	sw->free_head = s->sd;
 	sw->n_open--;
 }
 
-static struct dps_fifo *fifo_new(uint32_t cap)
+static struct dps_fifo *fifo_new(struct dps_sock *s, uint32_t cap)
 {
 	size_t sz = dps_fifo_footprint(cap);
-	void *mem = malloc(sz);
+	void *mem;
 
+	if (s->app != NULL)
+		return dps_app_fifo_alloc(s->app, s, cap);
+	mem = malloc(sz);
 	if (mem == NULL)
 		return NULL;
 	if (dps_fifo_init(mem, sz) != 0) {
@@ -275,15 +277,35 @@ static struct dps_fifo *fifo_new(uint32_t cap)
 	return mem;
 }
 
+static void fifo_del(struct dps_sock *s, struct dps_fifo *f)
+{
+	if (f == NULL)
+		return;
+	if (s->app != NULL)
+		dps_app_fifo_free(s->app, s, f);
+	else
+		free(f);
+}
+
 int dps_sock_fifos(struct dps_sock *s)
 {
+	/* an application's UDP socket sends through its tx FIFO too */
+	bool want_tx = s->proto == IPPROTO_TCP || s->app != NULL;
+
 	if (s->rx == NULL)
-		s->rx = fifo_new(s->rcvbuf);
-	if (s->tx == NULL && s->proto == IPPROTO_TCP)
-		s->tx = fifo_new(s->sndbuf);
-	if (s->rx == NULL || (s->tx == NULL && s->proto == IPPROTO_TCP))
+		s->rx = fifo_new(s, s->rcvbuf);
+	if (s->tx == NULL && want_tx)
+		s->tx = fifo_new(s, s->sndbuf);
+	if (s->rx == NULL || (s->tx == NULL && want_tx))
 		return -ENOMEM;
 	return 0;
+}
+
+void dps_sock_fifos_release(struct dps_sock *s)
+{
+	fifo_del(s, s->rx);
+	fifo_del(s, s->tx);
+	s->rx = s->tx = NULL;
 }
 
 int dps_conn_lookup(struct dps_session_worker *sw, uint8_t proto, uint32_t laddr,

@@ -106,6 +106,7 @@ struct dps_sock_info {
 	uint64_t srtt_us, rto_ms;
 	uint32_t cwnd, ssthresh, snd_wnd, rcv_wnd, mss;
 	uint64_t retrans, rx_bytes, tx_bytes;
+	uint64_t segs_in, segs_out, rto_events, fast_retransmits, dup_acks;
 	const char *cc;
 };
 /** Call cb for each open socket of the worker; stops when cb returns non-zero. */

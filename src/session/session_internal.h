@@ -15,6 +15,7 @@
 #include "tcp/tcp_isn.h"
 
 struct rte_hash;
+struct dps_app;
 
 /* Sockets per worker (a connection, a listener, a UDP socket, TIME-WAIT). */
 #define DPS_SOCKS_PER_WORKER 16384
@@ -86,6 +87,10 @@ struct dps_sock {
 	const char *cc_name;       /* TCP_CONGESTION, NULL = default */
 	/* counters */
 	uint64_t rx_bytes, tx_bytes;
+	/* owner: NULL for the daemon's own (built-in services), else the
+	 * attached application whose segment holds the FIFOs (session/app.c) */
+	struct dps_app *app;
+	uint32_t gen;              /* generation: stale application handles */
 };
 
 struct dps_session_worker {
@@ -126,8 +131,14 @@ static inline struct dps_sock *dps_sock_get(struct dps_session_worker *sw, int s
 struct dps_sock *dps_sock_alloc(struct dps_session_worker *sw, int type);
 /** Release the record, its FIFOs, its table entries and port. */
 void dps_sock_free(struct dps_session_worker *sw, struct dps_sock *s);
-/** Allocate the FIFOs at the socket's rcvbuf/sndbuf (tx only for TCP). -ENOMEM. */
+/**
+ * Allocate the FIFOs at the socket's rcvbuf/sndbuf (tx only for TCP; an
+ * application's UDP socket gets a tx FIFO too). From the heap, or from
+ * the owning application's segment. -ENOMEM.
+ */
 int dps_sock_fifos(struct dps_sock *s);
+/** Give the FIFOs back (heap or application segment). */
+void dps_sock_fifos_release(struct dps_sock *s);
 /** Insert in the connection table (4-tuple of s). -EADDRINUSE if taken. */
 int dps_sock_hash(struct dps_session_worker *sw, struct dps_sock *s);
 void dps_sock_unhash(struct dps_session_worker *sw, struct dps_sock *s);

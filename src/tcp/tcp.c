@@ -294,11 +294,8 @@ void tcp_enter_time_wait(struct tcp_cb *tp)
 	dps_timer_start_in(wh, &tp->keep_timer,
 			   2ull * tp->sw->w->st->params.tcp.msl_ms * 1000000ull);
 	/* the FIFOs are not needed any more: give the memory back now */
-	if (s->flags & DPS_SF_APP_CLOSED) {
-		free(s->rx);
-		free(s->tx);
-		s->rx = s->tx = NULL;
-	}
+	if (s->flags & DPS_SF_APP_CLOSED)
+		dps_sock_fifos_release(s);
 	dps_sock_notify(tp->sw, s);
 }
 
@@ -550,9 +547,7 @@ void tcp_close(struct dps_session_worker *sw, struct dps_sock *s)
 		return;
 	case TCPS_TIME_WAIT:
 		/* the connection finishes TIME-WAIT on its own */
-		free(s->rx);
-		free(s->tx);
-		s->rx = s->tx = NULL;
+		dps_sock_fifos_release(s);
 		return;
 	default:
 		break;
@@ -760,6 +755,13 @@ void tcp_sock_info(struct dps_session_worker *sw, struct dps_sock *s, struct dps
 	struct tcp_cb *tp = tcp_cb_of(sw, s);
 
 	info->state = tcp_state_name(tp->state);
+	info->segs_in = tp->segs_in;
+	info->segs_out = tp->segs_out;
+	info->rto_events = tp->rto_events;
+	info->fast_retransmits = tp->fast_rtx;
+	info->dup_acks = tp->dup_acks_rx;
+	if (tp->state == TCPS_LISTEN || tp->state == TCPS_CLOSED)
+		return;   /* no connection: no RTT, window or algorithm to show */
 	info->srtt_us = tp->rtt.srtt / 1000;
 	info->rto_ms = tp->rtt.rto / 1000000;
 	info->cwnd = tp->ccs.cwnd;
