@@ -536,6 +536,7 @@ static void established(struct tcp_cb *tp, const struct seg *g)
 	tp->quickack = 16;
 	tp->last_rcv_ns = tcp_now(tp->sw);
 	tp->recover = tp->iss;
+	tp->ecn_cwr_seq = tp->snd_una;
 	tcp_cc_start(tp);
 	tcp_set_state(tp, TCPS_ESTABLISHED);
 	tcp_keepalive_arm(tp);

@@ -182,6 +182,8 @@ static enum dps_simnet_verdict tap(void *arg, struct dps_sim *from, int ifindex,
 	tn_parse(frame, len, &r);
 	r.ts = ts;
 	r.from = from == t->b;
+	if (t->mangle != NULL)
+		t->mangle(t, frame, len, &r);
 	if (t->filter != NULL && t->filter(t, &r)) {
 		drop = true;
 		r.dropped = true;

@@ -77,6 +77,8 @@ struct rec {
 struct tn;
 /* Return true to drop the frame. */
 typedef bool (*tn_filter)(struct tn *t, const struct rec *r);
+/* May change a frame in place before it is recorded and filtered. */
+typedef void (*tn_mangle)(struct tn *t, uint8_t *frame, size_t len, const struct rec *r);
 
 struct tn {
 	struct dps_sim *a, *b;
@@ -90,6 +92,7 @@ struct tn {
 	struct rec *recs;
 	size_t nrecs, caprecs;
 	tn_filter filter;
+	tn_mangle mangle;
 	void *fctx;
 	uint64_t nfiltered;
 };

@@ -1432,6 +1432,114 @@ static void test_linger_zero_resets(void **state)
 	conn_close(&c);
 }
 
+
+/* ---- ECN (RFC 3168): off by default; negotiated when both ends allow it ---- */
+
+#define TH_ECE 0x40
+#define TH_CWR 0x80
+
+struct ecn_ctx {
+	unsigned data_from_a;    /* A's data segments seen */
+	unsigned mark_at;        /* the one to mark CE */
+	bool marked;
+	uint8_t tos_seen;        /* IP ECN bits of A's data segments, OR-ed */
+};
+
+/* The router of RFC 3168: mark one of A's data segments Congestion
+ * Experienced (ECN bits 11) and fix the IPv4 header checksum. */
+static void ecn_mangle(struct tn *t, uint8_t *f, size_t len, const struct rec *r)
+{
+	struct ecn_ctx *e = t->fctx;
+	uint8_t *ip = f + 14;
+	uint16_t ck;
+
+	if (r->from != 0 || r->proto != IPPROTO_TCP || r->len == 0 || len < 34)
+		return;
+	e->tos_seen |= ip[1] & 3;
+	if (++e->data_from_a != e->mark_at)
+		return;
+	ip[1] |= 3;
+	ip[10] = ip[11] = 0;
+	ck = inet_csum(ip, (size_t)(ip[0] & 0xf) * 4, 0);   /* host order */
+	ip[10] = (uint8_t)(ck >> 8);
+	ip[11] = (uint8_t)ck;
+	e->marked = true;
+}
+
+static void test_ecn(void **state)
+{
+	struct dps_sim_link_params p = { .delay_ns = 5 * MS };
+	struct ecn_ctx e = { .mark_at = 20 };
+	const struct rec *syn = NULL, *synack = NULL;
+	struct conn c;
+	size_t i, ece_acks = 0, cwr = 0;
+	char v[16];
+
+	(void)state;
+	/* off by default: a plain SYN */
+	conn_open(&c, 1, &p);
+	assert_int_equal(dps_sim_tcp_param_get(c.t.a, "ecn", v, sizeof(v)), 0);
+	assert_string_equal(v, "0");
+	assert_int_equal(tcpc(c.t.a, "ecn_negotiated"), 0);
+	conn_close(&c);
+
+	tn_open(&c.t, 2, &p, 0, 0);
+	param(&c.t, "ecn", "1");
+	c.t.record = true;
+	c.t.mangle = ecn_mangle;
+	c.t.fctx = &e;
+	c.lsd = t_listen(c.t.b, IP_B, PORT, 16);
+	c.csd = -1;
+	t_pair(&c.t, c.lsd, PORT, &c.csd, &c.ssd);
+	for (i = 0; i < c.t.nrecs; i++) {
+		const struct rec *r = &c.t.recs[i];
+
+		if (r->proto != IPPROTO_TCP)
+			continue;
+		if (r->from == 0 && (r->flags & (TH_SYN | TH_ACK)) == TH_SYN)
+			syn = r;
+		if (r->from == 1 && (r->flags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+			synack = r;
+	}
+	assert_non_null(syn);
+	assert_non_null(synack);
+	/* RFC 3168 6.1.1: an ECN-setup SYN has ECE and CWR, the SYN-ACK ECE only */
+	assert_int_equal(syn->flags & (TH_ECE | TH_CWR), TH_ECE | TH_CWR);
+	assert_int_equal(synack->flags & (TH_ECE | TH_CWR), TH_ECE);
+	assert_int_equal(tcpc(c.t.a, "ecn_negotiated"), 1);
+	assert_int_equal(tcpc(c.t.b, "ecn_negotiated"), 1);
+
+	tn_clear(&c.t);
+	{
+		struct ep ep[2];
+
+		ep_init(&ep[0], c.t.a, c.csd, "A", KEY_A, 512u << 10, KEY_B, 0);
+		ep_init(&ep[1], c.t.b, c.ssd, "B", KEY_B, 0, KEY_A, 512u << 10);
+		ep[0].shut_when_sent = ep[0].close_at_end = false;
+		ep[1].shut_when_sent = ep[1].close_at_end = false;
+		assert_true(ep_run(&c.t, ep, 2, tn_now(&c.t) + 20 * SEC));
+	}
+	assert_true(e.marked);
+	/* data goes out ECN-capable: ECT(0) */
+	assert_int_equal(e.tos_seen & 2, 2);
+	for (i = 0; i < c.t.nrecs; i++) {
+		const struct rec *r = &c.t.recs[i];
+
+		if (r->proto != IPPROTO_TCP)
+			continue;
+		if (r->from == 1 && (r->flags & TH_ECE))
+			ece_acks++;
+		if (r->from == 0 && (r->flags & TH_CWR))
+			cwr++;
+	}
+	/* B echoes the mark until A says it reacted (CWR), once */
+	assert_true(ece_acks >= 1);
+	assert_int_equal(cwr, 1);
+	/* the reaction is a congestion event without any loss */
+	assert_int_equal(tcpc(c.t.a, "retrans_segs"), 0);
+	conn_close(&c);
+}
+
 /* ======================================================================
  * Dead peers
  * ====================================================================== */
@@ -1844,6 +1952,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_window_update_lost, tn_teardown),
 		cmocka_unit_test_teardown(test_sack_blocks_on_data_fit_mtu, tn_teardown),
 		cmocka_unit_test_teardown(test_time_wait_answers_fin, tn_teardown),
+		cmocka_unit_test_teardown(test_ecn, tn_teardown),
 		cmocka_unit_test_teardown(test_user_timeout, tn_teardown),
 		cmocka_unit_test_teardown(test_retries_abort, tn_teardown),
 		cmocka_unit_test_teardown(test_keepalive, tn_teardown),
