@@ -42,7 +42,7 @@ struct dps_neigh_table;
 struct dps_capture;
 struct rte_ring;
 struct rte_rcu_qsbr;
-struct rte_ip_frag_tbl;
+struct ip4_frag_tbl;
 struct dps_session_worker;
 
 enum dps_poll_mode {
@@ -135,8 +135,7 @@ struct dps_worker {
 	struct rte_ring *rpc;      /* control -> this worker: struct dps_rpc * (MP/SC) */
 	volatile uint8_t running;  /* its lcore runs dps_worker_main() */
 	struct dps_session_worker *sess;  /* sockets owned by this worker */
-	struct rte_ip_frag_tbl *frag_tbl;
-	void *frag_dr;             /* struct rte_ip_frag_death_row */
+	struct ip4_frag_tbl *frag;  /* IPv4 reassembly (src/net/ip4_frag.c) */
 	/* ICMP error token bucket (Linux: icmp_msgs_per_sec / burst) */
 	uint64_t icmp_tokens_ns;
 	uint64_t icmp_last_ns;

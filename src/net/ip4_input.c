@@ -44,8 +44,8 @@ static enum dps_err ip4_check(struct rte_mbuf *m)
 	/* Ethernet padding of short frames */
 	if (m->pkt_len > tot)
 		rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - tot));
-	m->l2_len = 0;   /* rte_ip_frag strips l2_len + l3_len of later fragments */
-	m->l3_len = ihl;
+	m->l2_len = 0;
+	m->l3_len = ihl;   /* reassembly strips it from later fragments */
 	return DPS_ERR__MAX;
 }
 

@@ -45,6 +45,23 @@ static void eth_out(struct dps_worker *w, struct dps_iface *ifp, struct rte_mbuf
 	dps_tx(w, ifp->ifindex, m);
 }
 
+/*
+ * Cut m to the interface MTU and send the fragments. Apart from ip4_xmit
+ * so that only this path carries the array on its stack: room for the
+ * 1365 fragments of a 65535-byte datagram at MTU 68 (a header with
+ * options at such an MTU may need more: rte_ipv4_fragment_packet refuses
+ * and ip4_frag_failed counts it).
+ */
+static __rte_noinline void eth_out_fragments(struct dps_worker *w, struct dps_iface *ifp,
+					     struct rte_mbuf *m, uint64_t mac)
+{
+	struct rte_mbuf *frags[IP4_FRAG_OUT_MAX];
+	int i, nf = ip4_fragment(w, m, ifp->mtu, frags, RTE_DIM(frags));
+
+	for (i = 0; i < nf; i++)
+		eth_out(w, ifp, frags[i], mac, true);
+}
+
 void ip4_xmit(struct dps_worker *w, struct rte_mbuf *m, uint32_t nh_idx, uint32_t dst, bool fwd)
 {
 	struct dps_stack *st = w->st;
@@ -99,11 +116,7 @@ void ip4_xmit(struct dps_worker *w, struct rte_mbuf *m, uint32_t nh_idx, uint32_
 		eth_out(w, ifp, m, mac, !fwd);
 		return;
 	}
-	struct rte_mbuf *frags[RTE_LIBRTE_IP_FRAG_MAX_FRAG * 6];
-	int i, nf = ip4_fragment(w, m, ifp->mtu, frags, RTE_DIM(frags));
-
-	for (i = 0; i < nf; i++)
-		eth_out(w, ifp, frags[i], mac, true);
+	eth_out_fragments(w, ifp, m, mac);
 }
 
 void dps_ip4_output(struct dps_worker *w, struct rte_mbuf **pkts, uint16_t n)

@@ -15,6 +15,15 @@
 #define DPS_ARPQ_MAX      64
 #define NH_NONE           UINT32_MAX
 
+/* IPv4 reassembly, per worker (ip4_frag.c) */
+#define IP4_FRAG_MAX_DGRAMS    1024   /* datagrams in reassembly at once */
+#define IP4_FRAG_MAX_HELD      4096   /* fragments held, and at most a quarter of
+					 * the mbuf pool shared out between workers */
+#define IP4_FRAG_MAX_PER_DGRAM 256    /* 65535 bytes at any MTU >= 276 */
+/* Fragments one datagram may be cut into on output: 65535 bytes with a
+ * 20-byte header at the smallest MTU (68, RFC 791): 48 bytes each. */
+#define IP4_FRAG_OUT_MAX       ((UINT16_MAX - 20 + 47) / 48)
+
 #define IP4_BCAST         0xffffffffu
 #define IP4_IS_MCAST(a)   (((a) & 0xf0000000u) == 0xe0000000u)
 #define IP4_IS_LOOP(a)    (((a) & 0xff000000u) == 0x7f000000u)
@@ -137,9 +146,17 @@ void ip4_input(struct dps_worker *w, struct dps_iface *ifp, struct rte_mbuf **pk
 void ip4_local(struct dps_worker *w, struct rte_mbuf *m);
 /** Send a routed packet through next hop nh; fwd: forwarded (ICMP on DF/too big). */
 void ip4_xmit(struct dps_worker *w, struct rte_mbuf *m, uint32_t nh_idx, uint32_t dst, bool fwd);
-/** Reassemble; returns the whole datagram or NULL (kept or dropped). */
+/**
+ * Reassemble: m is a fragment (data at its IPv4 header, l3_len set, length
+ * trimmed to total_length). Returns the whole datagram as an mbuf chain
+ * (first fragment's header, total length and checksum fixed, not a
+ * fragment) or NULL when m is held or dropped (counted).
+ */
 struct rte_mbuf *ip4_reassemble(struct dps_worker *w, struct rte_mbuf *m);
-/** Fragment m (data at IPv4 header) to mtu into out[]; consumes m. -1 on failure. */
+/** How many fragments the worker's reassembly table may hold at once. */
+uint32_t ip4_frag_held_max(const struct dps_worker *w);
+/** Fragment m (data at IPv4 header) to mtu into out[]; consumes m. Returns
+ * the number of fragments, 0 on failure (counted ip4_frag_failed). */
 int ip4_fragment(struct dps_worker *w, struct rte_mbuf *m, uint16_t mtu,
 		 struct rte_mbuf **out, uint16_t nout);
 void ip4_set_cksum(struct dps_iface *ifp, struct rte_mbuf *m);

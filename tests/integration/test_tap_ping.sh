@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A Linux namespace pings dpstackd over a TAP port: no loss, TTL 64,
-# payload intact, 1400-byte and fragmented 3000-byte pings; arping
+# payload intact, 1400-byte and fragmented 3000- and 65507-byte pings; arping
 # resolves dpstack's MAC; the ARP table and the counters move.
 . "$(dirname "$0")/lib.sh"
 
@@ -41,6 +41,12 @@ ping_out A -c 5 -i 0.05 -W 2 -s 3000 -p 3c5a 10.11.0.2
 assert_eq 0 "$(ping_loss "$OUT")" "3000-byte (fragmented) pings: no loss"
 assert_match '^3008 bytes from 10.11.0.2' "$OUT" "3000-byte echo reply reassembled to full size"
 assert_no_match 'wrong data|DUP!|corrupted' "$OUT" "3000-byte payload intact"
+
+# The largest ping (a 65535-byte IP packet): 45 fragments each way.
+ping_out A -c 3 -i 0.2 -W 2 -s 65507 10.11.0.2
+assert_eq 0 "$(ping_loss "$OUT")" "65507-byte (45 fragments) pings: no loss"
+assert_match '^65515 bytes from 10.11.0.2' "$OUT" "65507-byte echo reply reassembled to full size"
+assert_no_match 'wrong data|DUP!|corrupted' "$OUT" "65507-byte payload intact"
 
 # arping: dpstack answers ARP with the MAC it shows for net_tap0.
 assert_ok "arping resolves 10.11.0.2" nsx A arping -c 3 -w 5 -I $TAP 10.11.0.2

@@ -231,43 +231,61 @@ static void test_udp_fragmented(void **state)
 	tn_close(&t);
 }
 
-/* The largest datagram IPv4 carries (65507 bytes, 45 fragments), as Linux
- * takes it. */
+/* The largest datagram IPv4 carries (65507 bytes) both ways, as Linux
+ * takes it: 45 fragments at MTU 1500, 119 at MTU 576. */
 static void test_udp_fragmented_64k(void **state)
 {
 	static uint8_t big[65536], got[65536];
+	static const struct {
+		uint16_t mtu;
+		unsigned nfrag;
+	} cases[] = { { 1500, 45 }, { 576, 119 } };
+	const size_t len = 65507;
 	struct tn t;
-	ssize_t r;
-	uint64_t dropped;
-	int ua, ub;
 
 	(void)state;
-	tn_open(&t, 1, NULL, 0, 0);
-	ub = udp_bound(t.b, NULL, 7000);
-	ua = udp_bound(t.a, NULL, 0);
-	pattern(78, 0, big, sizeof(big));
-	for (size_t len = 11833; len <= 65507; len += 65507 - 11833) {
-		assert_int_equal(send_to(t.a, ua, big, len, IP_B, 7000), (ssize_t)len);
-		tn_run(&t, 10 * MS);
-		r = dps_sim_recv(t.b, ub, got, sizeof(got), 0);
-		dropped = dps_sim_counter(t.b, "ip4_frag_dropped");
-		if (r == -EAGAIN && dropped > 0) {
-			/* GAP (src/net/ip4_frag.c): rte_ip_frag reassembles at most
-			 * RTE_LIBRTE_IP_FRAG_MAX_FRAG (8) fragments, 11832 bytes of
-			 * UDP at MTU 1500; larger datagrams are sent but dropped by
-			 * the receiver. Skipped until reassembly takes 45. */
-			print_message("gap: a %zu-byte datagram (%zu fragments) is not reassembled "
-				      "(ip4_frag_dropped %llu)\n", len, (len + 8 + 1479) / 1480,
-				      (unsigned long long)dropped);
-			tn_close(&t);
-			skip();
-		}
-		assert_int_equal(r, (ssize_t)len);
-		assert_memory_equal(got, big, len);
-	}
-	tn_close(&t);
-}
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		uint16_t mtu = cases[c].mtu;
+		uint32_t step = (uint32_t)(mtu - 20) & ~7u;
+		int sd[2];
 
+		tn_open(&t, 1, NULL, mtu, mtu);
+		sd[0] = udp_bound(t.a, NULL, 7001);
+		sd[1] = udp_bound(t.b, NULL, 7000);
+		t.record = true;
+		for (int from = 0; from < 2; from++) {
+			struct dps_sim *src = tn_sim(&t, from), *dst = tn_sim(&t, !from);
+			unsigned nfrag = 0, last_mf = 1;
+
+			pattern(78 + (uint64_t)from, 0, big, len);
+			memset(got, 0, sizeof(got));
+			tn_clear(&t);
+			assert_int_equal(send_to(src, sd[from], big, len, from ? IP_A : IP_B,
+						 from ? 7001 : 7000), (ssize_t)len);
+			tn_run(&t, 10 * MS);
+			for (size_t i = 0; i < t.nrecs; i++) {
+				const struct rec *r = &t.recs[i];
+
+				if (r->from != from || r->proto != IPPROTO_UDP)
+					continue;
+				assert_true(r->ip_len <= mtu);
+				assert_int_equal(r->frag_off, nfrag * step);
+				nfrag++;
+				last_mf = r->mf;
+			}
+			assert_int_equal(nfrag, cases[c].nfrag);
+			assert_int_equal(last_mf, 0);
+			assert_int_equal(dps_sim_recv(dst, sd[!from], got, sizeof(got), 0),
+					 (ssize_t)len);
+			assert_memory_equal(got, big, len);
+		}
+		for (int side = 0; side < 2; side++) {
+			assert_int_equal(dps_sim_counter(tn_sim(&t, side), "ip4_frag_dropped"), 0);
+			assert_int_equal(dps_sim_counter(tn_sim(&t, side), "ip4_frag_failed"), 0);
+		}
+		tn_close(&t);
+	}
+}
 
 /* A datagram whose checksum does not match is dropped and counted. */
 static void test_udp_bad_checksum(void **state)
