@@ -528,6 +528,7 @@ static void persist_arm(struct tcp_cb *tp)
 		t = TCP_RTO_MAX_NS;
 	if (t < TCP_RTO_MIN_NS)
 		t = TCP_RTO_MIN_NS;
+	tp->f &= ~(TF_TLP_ARMED | TF_RACK_ARMED);
 	tp->f |= TF_PERSIST;
 	dps_timer_start_in(&tp->sw->w->wheel, &tp->rtx_timer, t);
 }
@@ -695,8 +696,10 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 
 	if (tp->f & TF_RACK_ARMED) {
 		tp->f &= ~TF_RACK_ARMED;
-		if (tp->snd_nxt == tp->snd_una)
+		if (tp->snd_nxt == tp->snd_una) {
+			dps_sock_want_output(sw, s);   /* a zero window may need the persist timer */
 			return;
+		}
 		if (tp->f & TF_RECOVERY) {
 			tp->rack_fires++;
 			tp->rxt_nxt = tp->snd_una;
@@ -712,8 +715,10 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 		uint32_t flight = tp->snd_nxt - tp->snd_una, len;
 
 		tp->f &= ~TF_TLP_ARMED;
-		if (flight == 0)
+		if (flight == 0) {
+			dps_sock_want_output(sw, s);   /* a zero window may need the persist timer */
 			return;
+		}
 		/* RFC 8985 7.3: probe with the last segment so that its ACK
 		 * (with SACK) shows what the tail lost */
 		len = min_u32(flight, seg_room(tp));
