@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: start dpstackd on a TAP port inside network namespace
 # dps-demo with the built-in HTTP, echo and discard services, give the
-# Linux side of the TAP an address, show that dpstack answers ping, ARP
-# and curl, and say how to talk to it. `make stop` (this script
-# with "stop") ends it. Builds nothing: the Makefile does that first.
+# Linux side of the TAP an address, start dps-httpd (an application over
+# libdpsock) on port 8080 with the same pages, show that dpstack answers
+# ping, ARP and curl on both, and say how to talk to it. `make stop` (this
+# script with "stop") ends it. Builds nothing: the Makefile does that first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -14,7 +15,11 @@ NS=dps-demo
 TAP=dps-demo0
 RUN=/run/dpstack
 SOCK=$RUN/ctl.sock
+API=$RUN/api.sock
 PIDFILE=$RUN/demo.pid
+APP_PIDFILE=$RUN/demo-httpd.pid
+APP_LOG=$RUN/demo-httpd.log
+APP_PORT=8080
 LOG=$RUN/demo.log
 CONF=$RUN/demo-startup.conf
 PREFIX=dps-demo
@@ -30,6 +35,20 @@ show() {
 
 stop() {
 	local pid i
+	# the app first: it would only see its daemon go away
+	if [ -f "$APP_PIDFILE" ]; then
+		pid=$(cat "$APP_PIDFILE")
+		if kill -0 "$pid" 2>/dev/null && grep -q dps-httpd "/proc/$pid/comm" 2>/dev/null; then
+			kill -TERM "$pid"
+			for ((i = 0; i < 50; i++)); do
+				kill -0 "$pid" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -KILL "$pid" 2>/dev/null || true
+			echo "stopped dps-httpd (pid $pid)"
+		fi
+		rm -f "$APP_PIDFILE"
+	fi
 	if [ -f "$PIDFILE" ]; then
 		pid=$(cat "$PIDFILE")
 		if kill -0 "$pid" 2>/dev/null && grep -q dpstackd "/proc/$pid/comm" 2>/dev/null; then
@@ -66,7 +85,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "make run needs root (network namespaces, TAP, hugepages)" >&2
 	exit 1
 fi
-for b in "$BUILD/dpstackd" "$BUILD/dpstackctl"; do
+for b in "$BUILD/dpstackd" "$BUILD/dpstackctl" "$BUILD/apps/dps-httpd"; do
 	[ -x "$b" ] || { echo "$b is missing: run 'make build' first" >&2; exit 1; }
 done
 
@@ -105,7 +124,10 @@ TCP on DPDK port net_tap0 ($DPS_IP), started $(date -u '+%Y-%m-%d %H:%M UTC').</
 <li><a href="/docs/architecture.md">docs/architecture.md</a></li>
 <li><a href="/10MiB.bin">10MiB.bin</a> (random bytes, for a speed test)</li>
 </ul>
-<p>Also running: echo (TCP and UDP port 7) and discard (TCP port 9).</p>
+<p>Also running: echo (TCP and UDP port 7) and discard (TCP port 9), and on
+port $APP_PORT the same pages from <code>dps-httpd</code>, a separate
+application process attached to dpstackd through libdpsock
+(<code>DPSTACK_API=$API $BUILD/apps/dps-httpd --root $WWW --port $APP_PORT</code>).</p>
 </body></html>
 EOF
 cat >"$CONF" <<EOF
@@ -123,7 +145,7 @@ ip -n "$NS" link set lo up
 ip netns exec "$NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 
 DAEMON=("$BUILD/dpstackd" -l 0,1 "${MEM[@]}" --no-pci --vdev "net_tap0,iface=$TAP"
-	-- -c "$CONF" --ctl "$SOCK")
+	-- -c "$CONF" --ctl "$SOCK" --api "$API")
 echo "starting: ip netns exec $NS ${DAEMON[*]}"
 # setsid + nohup: the daemon outlives make and this shell.
 setsid nohup ip netns exec "$NS" "${DAEMON[@]}" >"$LOG" 2>&1 </dev/null &
@@ -158,6 +180,26 @@ echo
 echo "dpstackd runs (pid $(cat "$PIDFILE")) in network namespace $NS on TAP port net_tap0."
 echo "Linux side: $TAP $LINUX_IP/24 <-> dpstack: net_tap0 $DPS_IP/24"
 
+# An application over dpstack: dps-httpd attaches to dpstackd through its
+# API socket and serves the same pages on port $APP_PORT.
+APP=("$BUILD/apps/dps-httpd" --root "$WWW" --port "$APP_PORT")
+echo "starting: DPSTACK_API=$API ${APP[*]}"
+DPSTACK_API=$API setsid nohup "${APP[@]}" >"$APP_LOG" 2>&1 </dev/null &
+echo $! >"$APP_PIDFILE"
+app_up=0
+for ((i = 0; i < 50; i++)); do
+	if grep -q '^dps-httpd: serving' "$APP_LOG" 2>/dev/null; then
+		app_up=1
+		break
+	fi
+	kill -0 "$(cat "$APP_PIDFILE")" 2>/dev/null || break
+	sleep 0.1
+done
+if [ $app_up = 0 ]; then
+	echo "dps-httpd did not start; its log ($APP_LOG):" >&2
+	cat "$APP_LOG" >&2
+fi
+
 ok=1
 show ip netns exec "$NS" ping -c 3 -i 0.2 "$DPS_IP" || ok=0
 show ip netns exec "$NS" arping -c 2 -I "$TAP" "$DPS_IP" || ok=0
@@ -167,6 +209,14 @@ show ip netns exec "$NS" curl -sS --max-time 10 "http://$DPS_IP/" || ok=0
 show ip netns exec "$NS" curl -sS --max-time 30 -o /dev/null \
 	-w '10 MiB in %{time_total} s (%{speed_download} bytes/s)\n' "http://$DPS_IP/10MiB.bin" || ok=0
 show "${CTL[@]}" show services || ok=0
+[ $app_up = 1 ] || ok=0
+show ip netns exec "$NS" curl -sS --max-time 10 -o /dev/null \
+	-w 'dps-httpd: %{http_code}, %{size_download} bytes of index.html\n' "http://$DPS_IP:$APP_PORT/" || ok=0
+show ip netns exec "$NS" curl -sS --max-time 30 -o /dev/null \
+	-w 'dps-httpd: 10 MiB in %{time_total} s (%{speed_download} bytes/s)\n' \
+	"http://$DPS_IP:$APP_PORT/10MiB.bin" || ok=0
+show "${CTL[@]}" show apps || ok=0
+show "${CTL[@]}" show sessions || ok=0
 
 REL_BUILD=${BUILD#"$ROOT"/}
 cat <<EOF
@@ -176,14 +226,18 @@ dpstack demo is running.
   daemon       ${DAEMON[*]}
                (in network namespace $NS, log $LOG, startup file $CONF)
   control      $REL_BUILD/dpstackctl <command>   (socket $SOCK, the default)
+  app          DPSTACK_API=$API $REL_BUILD/apps/dps-httpd --root $WWW --port $APP_PORT
+               (pid $(cat "$APP_PIDFILE"), log $APP_LOG)
 
 Talk to it:
   ip netns exec $NS ping $DPS_IP
   ip netns exec $NS arping -I $TAP $DPS_IP
   ip netns exec $NS curl http://$DPS_IP/
   ip netns exec $NS curl -o /dev/null http://$DPS_IP/10MiB.bin
+  ip netns exec $NS curl http://$DPS_IP:$APP_PORT/          (dps-httpd over libdpsock)
   echo hello | ip netns exec $NS nc -N $DPS_IP 7
   $REL_BUILD/dpstackctl show services
+  $REL_BUILD/dpstackctl show apps
   $REL_BUILD/dpstackctl show sessions
   $REL_BUILD/dpstackctl show tcp stats
   $REL_BUILD/dpstackctl show interfaces

@@ -10,7 +10,7 @@ PKGS_BUILD="gcc libc6-dev make pkg-config meson ninja-build libdpdk-dev libcmock
 # dpdk-hugepages.py) and PMD plugins
 PKGS_RUN="dpdk dpdk-dev python3 procps kmod"
 # integration tests and the demo
-PKGS_TEST="iproute2 nftables iputils-ping iputils-arping socat netcat-openbsd curl python3 tshark wireshark-common"
+PKGS_TEST="iproute2 nftables iputils-ping iputils-arping socat netcat-openbsd curl wget python3 tshark wireshark-common"
 
 read -r -a want <<<"$PKGS_BUILD $PKGS_RUN $PKGS_TEST"
 

@@ -9,16 +9,28 @@
  *   1. The application connects a SOCK_SEQPACKET Unix socket to the API
  *      path (dpstackd --api PATH, default /run/dpstack/api.sock; the
  *      application reads $DPSTACK_API) and sends struct dps_api_hello.
- *   2. dpstackd checks the peer's credentials (SO_PEERCRED), the optional
- *      secret and the requested size; it creates the segment (memfd),
- *      lays it out (below) and answers struct dps_api_welcome with, as
+ *   2. dpstackd checks the peer's credentials (SO_PEERCRED: root or the
+ *      daemon's own uid), the optional secret and the requested size
+ *      (0: DPS_SEG_DEFAULT; less than DPS_SEG_MIN, or too small for the
+ *      queues plus 1 MiB of FIFO heap per worker, is raised; more than
+ *      DPS_SEG_MAX is refused with EINVAL); it creates the segment (a
+ *      memfd sealed against shrinking and growing, so neither side can
+ *      make the other fault), lays it out (below) and answers struct
+ *      dps_api_welcome (seg_size: the size made) with, as
  *      SCM_RIGHTS, the segment fd, then one eventfd per worker that the
  *      application writes to wake that worker ("doorbell"), then one
  *      eventfd per worker that the worker writes to wake the application.
  *      On refusal the welcome carries error != 0 and no fds.
  *   3. The socket stays open: when it closes (the application exited or
- *      died, SIGKILL included) dpstackd resets the application's sessions
- *      and frees its segment. Nothing else travels over it.
+ *      died, SIGKILL included) dpstackd closes the application's
+ *      sessions as Linux closes a dead process's sockets (listeners go
+ *      and reset their unaccepted connections; a connection sends what is
+ *      left in its tx FIFO, then FIN, or RST at once if unread data was
+ *      left in its rx FIFO) and frees the segment once the last of them
+ *      is gone. Nothing else travels over it, except one
+ *      last struct dps_api_welcome (error EPROTO, the reason in message)
+ *      when dpstackd detaches the application for bad input ("Bad
+ *      input" below).
  *
  * One attach is one "application worker" (VPP's VCL worker): a thread of
  * the application with its own segment and queues. An application with
@@ -44,7 +56,73 @@
  *     for it (the window was small) so that a window update goes out.
  * A session handle is (worker << 56) | (generation << 32) | sd: the worker
  * owns the session, sd is its socket in that worker's table, generation
- * catches a stale handle after the sd was reused.
+ * catches a stale handle after the sd was reused. A handle is never 0
+ * (generation 0 is not handed out): msg.session 0 means "no session".
+ *
+ * Rules the daemon enforces (src/session/app.c), added with the first
+ * daemon side; where they are silent, behave as Linux sockets would:
+ *
+ *   Which queue. A message about a session goes to the queue of the
+ *     worker that owns it (dps_handle_worker()). LISTEN and BIND_UDP make
+ *     the socket on the worker whose queue carried them: with several
+ *     workers and RSS, listen on every worker, as the built-in services
+ *     do. CONNECT goes to worker 0 (the daemon's active opens live there,
+ *     docs/transport.md). DETACH may go to any queue.
+ *   Requests and answers. LISTEN, BIND_UDP, SETOPT and GETOPT are answered
+ *     by exactly one DPS_MSG_REPLY; CONNECT by exactly one
+ *     DPS_MSG_CONNECTED; TX, RX_DONE, SHUTDOWN, CLOSE and DETACH by
+ *     nothing. A refused request's answer has error set, and then no
+ *     session exists (msg.session 0): in particular a CONNECTED with an
+ *     error (ECONNREFUSED, ETIMEDOUT, ENETUNREACH ...) means dpstackd has
+ *     already freed that session; do not CLOSE it.
+ *   Buffers. args[3] of LISTEN, CONNECT and BIND_UDP is rcvbuf | sndbuf
+ *     << 32 as the application gave them to setsockopt(SO_RCVBUF /
+ *     SO_SNDBUF), 0 for the default; dpstackd doubles them as Linux does
+ *     and rounds up to a power of two (the FIFO capacity).
+ *   LISTEN: msg.session 0; args[0] IPPROTO_TCP. REPLY: session = the
+ *     listener, args[1] the bound address | port << 32 (port chosen when
+ *     0 was asked). The listener's children arrive as DPS_MSG_ACCEPTED.
+ *     After CLOSE of a listener, ACCEPTED messages already queued may
+ *     still arrive: those sessions are the application's, to CLOSE.
+ *   CONNECT: args[0] IPPROTO_TCP or IPPROTO_UDP. TCP: CONNECTED when the
+ *     handshake ends. UDP: CONNECTED at once (session with FIFOs); with
+ *     msg.session set to an existing UDP session instead of 0, that
+ *     session is connected (or re-connected) and keeps its FIFOs (an
+ *     error then leaves the session as it was).
+ *   BIND_UDP: REPLY: session, args[1] bound address | port << 32, args[2]
+ *     and [3] the FIFO offsets.
+ *   Datagrams. A UDP session's FIFOs hold records: struct dps_dgram_hdr,
+ *     then len payload bytes, each published whole (the worker writes the
+ *     record with dps_fifo_write_segs and one dps_fifo_enqueue_commit; the
+ *     application should too). rx: ip/port is the sender. tx: ip/port is
+ *     the destination, ip 0 = the connected peer (without one the
+ *     datagram is dropped, as Linux's EDESTADDRREQ). A record with len >
+ *     DPS_DGRAM_MAX is bad input; a record not yet complete in the FIFO
+ *     waits for the next TX.
+ *   SETOPT/GETOPT: args[0] level, [1] option, [2] the int value. SO_LINGER
+ *     is l_onoff | l_linger << 32. TCP_CONGESTION's name is NUL-padded in
+ *     args[2..4] (at most 23 characters), both ways. GETOPT's REPLY: the
+ *     value in args[0] (names in args[2..4]).
+ *   Events. RX: data (or a datagram) is in the rx FIFO; posted when the
+ *     DPS_EVT_RX flag was clear, the worker sets it first: the
+ *     application clears it when it takes the message, then reads.
+ *     CLOSED: the peer sent FIN (end of stream once the rx FIFO is
+ *     drained), posted once. RESET: error is ECONNRESET (RST), ETIMEDOUT
+ *     (retransmission or keepalive limit) ... posted once; the session
+ *     stays until the application CLOSEs it. For a connected UDP session
+ *     RESET reports an ICMP error (ECONNREFUSED ...) and the session stays
+ *     usable. TX_SPACE: the application found too little room in the tx
+ *     FIFO: it sets DPS_EVT_WANT_TXS (atomic or, sequentially
+ *     consistent), then looks at the room again (as msgq.h's want_wakeup:
+ *     no lost wake-up); the worker clears the flag and posts TX_SPACE
+ *     once the FIFO has at least min(capacity / 2, 16 KiB) free.
+ *   Bad input. A message of an unknown type, for a session this
+ *     application does not hold (another's, one it closed, a stale
+ *     generation), a queue or FIFO header that does not match what
+ *     dpstackd laid out, or a malformed datagram record detaches the
+ *     application: dpstackd writes one more struct dps_api_welcome on the
+ *     API socket with error EPROTO and the reason in message, closes the
+ *     socket, and closes the sessions as if the application had exited.
  */
 #ifndef DPS_DPSOCK_PROTO_H
 #define DPS_DPSOCK_PROTO_H
@@ -117,6 +195,17 @@ struct dps_seg_hdr {
 #define DPS_EVT_TX       0x01    /* a DPS_MSG_TX is queued, not yet taken */
 #define DPS_EVT_RX       0x02    /* a DPS_MSG_RX is queued, not yet taken by the app */
 #define DPS_EVT_WANT_RXD 0x04    /* the worker wants DPS_MSG_RX_DONE after a read */
+#define DPS_EVT_WANT_TXS 0x08    /* the application wants DPS_MSG_TX_SPACE (see "Events") */
+
+/* A datagram in a UDP session's rx or tx FIFO (see "Datagrams"); the
+ * daemon's struct dps_udp_rec (src/udp/udp.h) has this layout. */
+struct dps_dgram_hdr {
+	uint32_t ip;                 /* host order; tx: 0 = the connected peer */
+	uint16_t port;               /* host order */
+	uint16_t pad;
+	uint32_t len;                /* payload bytes that follow */
+};
+#define DPS_DGRAM_MAX 65507u     /* 65535 - 20 (IPv4) - 8 (UDP) */
 
 /*
  * Messages beyond the base set of msgq.h. Unless said otherwise,

@@ -1,6 +1,7 @@
 #include "core/log.h"
 
 int dps_logtype_core, dps_logtype_port, dps_logtype_net, dps_logtype_ctl;
+int dps_logtype_session;
 
 void dps_log_init(void)
 {
@@ -13,4 +14,6 @@ void dps_log_init(void)
 	dps_logtype_port = rte_log_register_type_and_pick_level("dpstack.port", RTE_LOG_INFO);
 	dps_logtype_net = rte_log_register_type_and_pick_level("dpstack.net", RTE_LOG_INFO);
 	dps_logtype_ctl = rte_log_register_type_and_pick_level("dpstack.ctl", RTE_LOG_INFO);
+	dps_logtype_session = rte_log_register_type_and_pick_level("dpstack.session",
+								    RTE_LOG_INFO);
 }

@@ -5,6 +5,7 @@
 #include <rte_log.h>
 
 extern int dps_logtype_core, dps_logtype_port, dps_logtype_net, dps_logtype_ctl;
+extern int dps_logtype_session;
 
 #define DPS_LOG(level, mod, fmt, ...) \
 	rte_log(RTE_LOG_##level, dps_logtype_##mod, "dpstack.%s: " fmt "\n", #mod, ##__VA_ARGS__)

@@ -1,11 +1,14 @@
 /*
- * dpstackd [EAL options] -- [-c startup.conf] [--ctl PATH] [--poll-mode poll|adaptive]
+ * dpstackd [EAL options] -- [-c startup.conf] [--ctl PATH] [--api PATH]
+ *          [--api-secret S] [--poll-mode poll|adaptive]
  *
- * The main lcore serves the control socket and the control plane; every
- * other lcore of the EAL core list runs a worker.
+ * The main lcore serves the control socket, the applications' API socket
+ * and the control plane; every other lcore of the EAL core list runs a
+ * worker.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +25,10 @@
 #include "core/stack.h"
 #include "core/worker.h"
 #include "ctl/ctl.h"
+#include "dpsock/dpsock_proto.h"
 #include "port/capture.h"
 #include "port/port.h"
+#include "session/app.h"
 
 #define DEFAULT_CTL "/run/dpstack/ctl.sock"
 
@@ -40,6 +45,9 @@ static void usage(FILE *f)
 		"usage: dpstackd [EAL options] -- [options]\n"
 		"  -c, --config FILE        run the commands of a startup file\n"
 		"  -s, --ctl PATH           control socket (default " DEFAULT_CTL ")\n"
+		"  -a, --api PATH           applications' API socket (default " DPS_API_PATH ",\n"
+		"                           or <ctl>-api.sock beside a --ctl <ctl>.sock given)\n"
+		"      --api-secret S       applications must present S to attach\n"
 		"  -p, --poll-mode MODE     poll (busy, lowest latency) or adaptive (default)\n"
 		"  -h, --help               this text\n"
 		"Ports come from the EAL: --vdev net_tap0,iface=dps0, --vdev net_af_packet0,iface=eth1,\n"
@@ -49,14 +57,37 @@ static void usage(FILE *f)
 struct opts {
 	const char *config;
 	const char *ctl;
+	const char *api;
+	const char *api_secret;
 	enum dps_poll_mode poll_mode;
 };
+
+/*
+ * The API socket when --api is not given: the default one beside the
+ * default control socket, else "<ctl>-api.sock" beside the control socket
+ * given ("x.sock" -> "x-api.sock"), so that daemons started with their own
+ * control sockets (tests, several instances) do not claim the same one.
+ */
+static const char *api_beside_ctl(const char *ctl)
+{
+	static char path[PATH_MAX];   /* too long is refused when the socket is made */
+	size_t n = strlen(ctl);
+
+	if (strcmp(ctl, DEFAULT_CTL) == 0)
+		return DPS_API_PATH;
+	if (n > 5 && strcmp(ctl + n - 5, ".sock") == 0)
+		n -= 5;
+	snprintf(path, sizeof(path), "%.*s-api.sock", (int)n, ctl);
+	return path;
+}
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "ctl", required_argument, NULL, 's' },
+		{ "api", required_argument, NULL, 'a' },
+		{ "api-secret", required_argument, NULL, 'S' },
 		{ "poll-mode", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -64,15 +95,22 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->ctl = DEFAULT_CTL;
+	o->api = NULL;
 	o->poll_mode = DPS_POLL_ADAPTIVE;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:s:p:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:a:p:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
 			break;
 		case 's':
 			o->ctl = optarg;
+			break;
+		case 'a':
+			o->api = optarg;
+			break;
+		case 'S':
+			o->api_secret = optarg;
 			break;
 		case 'p':
 			if (strcmp(optarg, "poll") == 0) {
@@ -97,6 +135,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "dpstackd: unexpected argument '%s'\n", argv[optind]);
 		return -1;
 	}
+	if (o->api == NULL)
+		o->api = api_beside_ctl(o->ctl);
 	return 0;
 }
 
@@ -129,10 +169,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dpstackd: %s\n", err);
 		return 1;
 	}
+	if (dps_app_server_open(o.api, o.api_secret, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dpstackd: %s\n", err);
+		dps_ctl_server_close();
+		return 1;
+	}
 
 	ret = rte_eal_init(sep >= 0 ? sep : argc, argv);
 	if (ret < 0) {
 		fprintf(stderr, "dpstackd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		dps_app_server_close();
 		dps_ctl_server_close();
 		return 1;
 	}
@@ -185,13 +231,14 @@ int main(int argc, char **argv)
 			break;
 		rte_eal_remote_launch(dps_worker_main, st->workers[i++], lcore);
 	}
-	DPS_LOG(INFO, core, "dpstackd ready: %u interface(s), %u worker(s), control socket %s",
-		(unsigned)rte_eth_dev_count_avail(), st->n_workers, o.ctl);
+	DPS_LOG(INFO, core, "dpstackd ready: %u interface(s), %u worker(s), control socket %s, "
+		"API socket %s", (unsigned)rte_eth_dev_count_avail(), st->n_workers, o.ctl, o.api);
 
 	while (!got_signal) {
 		uint64_t now = dps_clock_ns();
 		unsigned n = dps_control_poll(st, now);
 
+		n += dps_app_server_poll(st);
 		dps_ctl_server_poll(st, n > 0 ? 0 : 1);
 	}
 	DPS_LOG(INFO, core, "signal %d: shutting down", (int)got_signal);
@@ -207,6 +254,8 @@ out_ports:
 out:
 	dps_ctl_telemetry_fini();
 	dps_stack_destroy(st);
+	/* after the stack: its sockets give their FIFOs back to the segments */
+	dps_app_server_close();
 	rte_pdump_uninit();
 	dps_ctl_server_close();
 	rte_eal_cleanup();

@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "session/app.h"
 #include "session/session.h"
 #include "net/net.h"
 #include "port/capture.h"
@@ -285,8 +286,10 @@ static void idle_sleep(struct dps_worker *w)
 
 		w->sleeping = 1;
 		rte_smp_mb();
-		/* anything queued for us while we armed? */
-		if (rte_ring_empty(w->inject) && rte_ring_empty(w->rpc)) {
+		/* anything queued for us while we armed? (applications ring the
+		 * doorbell, wake_fd, from now on: session/app.h) */
+		if (dps_app_worker_sleep_begin(w) && rte_ring_empty(w->inject) &&
+		    rte_ring_empty(w->rpc)) {
 			uint64_t next = dps_wheel_next_deadline(&w->wheel), now = dps_clock_ns();
 			int ms = INTR_SLEEP_MS;
 
@@ -306,6 +309,7 @@ static void idle_sleep(struct dps_worker *w)
 			if (n > 0)
 				w->poll.intr_wakeups++;
 		}
+		dps_app_worker_sleep_end(w);
 		w->sleeping = 0;
 	} else {
 		struct timespec ts;

@@ -49,7 +49,7 @@ static int sess_one(const struct dps_sock_info *si, void *arg)
 {
 	struct sess_list *l = arg;
 	bool tcp = si->type == SOCK_STREAM;
-	char la[24], ra[24], rtt[24], cwnd[16];
+	char la[24], ra[24], rtt[24], cwnd[16], app[48];
 	unsigned k;
 
 	for (k = 0; k < l->n_states; k++)
@@ -60,8 +60,8 @@ static int sess_one(const struct dps_sock_info *si, void *arg)
 	if (k < STATES_MAX)
 		l->count[k]++;
 	if (l->n++ == 0)
-		dps_out_printf(&l->out, "  %-5s %-12s %-21s %-21s %9s %9s %9s %8s\n", "Proto",
-			       "State", "Local", "Remote", "Rx-Q", "Tx-Q", "RTT ms", "Cwnd");
+		dps_out_printf(&l->out, "  %-5s %-12s %-21s %-21s %9s %9s %9s %8s  %s\n", "Proto",
+			       "State", "Local", "Remote", "Rx-Q", "Tx-Q", "RTT ms", "Cwnd", "App");
 	if (tcp && si->srtt_us > 0)
 		snprintf(rtt, sizeof(rtt), "%.3f", (double)si->srtt_us / 1000.0);
 	else
@@ -70,10 +70,16 @@ static int sess_one(const struct dps_sock_info *si, void *arg)
 		snprintf(cwnd, sizeof(cwnd), "%u", si->cwnd);
 	else
 		snprintf(cwnd, sizeof(cwnd), "-");
-	dps_out_printf(&l->out, "  %-5s %-12s %-21s %-21s %9u %9u %9s %8s\n", tcp ? "tcp" : "udp",
-		       si->state, addr_str(si->laddr, si->lport, false, la, sizeof(la)),
+	/* the owner: an attached application "id/name", or "-" (the daemon) */
+	if (si->app_id != 0)
+		snprintf(app, sizeof(app), "%u/%s", si->app_id, si->app_name);
+	else
+		snprintf(app, sizeof(app), "-");
+	dps_out_printf(&l->out, "  %-5s %-12s %-21s %-21s %9u %9u %9s %8s  %s\n",
+		       tcp ? "tcp" : "udp", si->state,
+		       addr_str(si->laddr, si->lport, false, la, sizeof(la)),
 		       addr_str(si->raddr, si->rport, true, ra, sizeof(ra)), si->rx_queued,
-		       si->tx_queued, rtt, cwnd);
+		       si->tx_queued, rtt, cwnd, app);
 	if (l->verbose && tcp)
 		dps_out_printf(&l->out, "        sd %d, rto %" PRIu64 " ms, ssthresh %u, snd_wnd %u, "
 			       "rcv_wnd %u, mss %u, retrans %" PRIu64 ", rx %" PRIu64 " B, tx %"

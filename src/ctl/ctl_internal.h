@@ -135,6 +135,8 @@ int cmd_show_sessions_verbose(struct dps_stack *st, const struct ctl_args *a, st
 int cmd_show_tcp_stats(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_show_tcp_stats_all(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_show_memory(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_apps(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
+int cmd_show_fifo(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_show_services(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_svc_echo_tcp(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);
 int cmd_svc_echo_udp(struct dps_stack *st, const struct ctl_args *a, struct dps_out *out);

@@ -5,22 +5,18 @@
  * its answer is dropped after a timeout, and the number of clients is
  * capped. One daemon per socket path is enforced with a lock file whose
  * lock the kernel releases when the process dies, so a crash never leaves
- * the path claimed.
+ * the path claimed (core/unixsock.h).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/unixsock.h"
 #include "ctl/ctl_internal.h"
 
 #define CTL_LINE_MAX      4096     /* longest command line, newline excluded */
@@ -40,12 +36,10 @@ struct ctl_client {
 
 /* One control socket per process, like the one stack per daemon. */
 static struct {
-	int lfd, lock_fd;
-	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char lock_path[PATH_MAX];
+	struct dps_unix_listener lsn;   /* the socket and its lock (core/unixsock.h) */
 	struct ctl_client cl[CTL_MAX_CLIENTS];
 	unsigned timeout_ms;
-} srv = { .lfd = -1, .lock_fd = -1, .timeout_ms = CTL_TIMEOUT_MS };
+} srv = { .lsn = { .fd = -1, .lock_fd = -1 }, .timeout_ms = CTL_TIMEOUT_MS };
 
 void ctl_server_set_timeout(unsigned ms)
 {
@@ -60,181 +54,20 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* mkdir -p of the directory that holds path. */
-static int make_parent(const char *path, char *err, size_t errlen)
-{
-	char dir[PATH_MAX];
-	char *slash;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (char *p = dir + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-			int e = errno;
-
-			snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(e));
-			return -e;
-		}
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	return 0;
-}
-
-static int take_lock(const char *path, char *err, size_t errlen)
-{
-	char pid[32];
-	ssize_t n;
-	int fd, e;
-
-	if ((size_t)snprintf(srv.lock_path, sizeof(srv.lock_path), "%s.lock", path) >=
-	    sizeof(srv.lock_path)) {
-		snprintf(err, errlen, "control socket path %s is too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = open(srv.lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot open lock file %s: %s", srv.lock_path, strerror(e));
-		return -e;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		e = errno;
-		if (e == EWOULDBLOCK) {
-			n = pread(fd, pid, sizeof(pid) - 1, 0);
-			pid[n > 0 ? n : 0] = '\0';
-			pid[strcspn(pid, "\n")] = '\0';
-			snprintf(err, errlen, "another dpstackd is already running on %s (pid %s)",
-				 path, pid[0] ? pid : "unknown");
-			e = EADDRINUSE;
-		} else {
-			snprintf(err, errlen, "cannot lock %s: %s", srv.lock_path, strerror(e));
-		}
-		close(fd);
-		return -e;
-	}
-	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
-		e = errno;
-		snprintf(err, errlen, "cannot write lock file %s: %s", srv.lock_path, strerror(e));
-		close(fd);
-		return -e;
-	}
-	srv.lock_fd = fd;
-	return 0;
-}
-
-/*
- * With the lock ours, a socket left at path is stale, unless something
- * that does not use our lock (an older daemon, another program) still
- * answers on it: then refuse rather than steal its path.
- */
-static int clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
-{
-	struct stat sb;
-	int fd, rc, e;
-
-	if (lstat(sa->sun_path, &sb) < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (!S_ISSOCK(sb.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket; not removing it",
-			 sa->sun_path);
-		return -EEXIST;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	e = errno;
-	close(fd);
-	/* EAGAIN: a live listener with a full backlog */
-	if (rc == 0 || e == EAGAIN) {
-		snprintf(err, errlen, "another process is already serving on %s", sa->sun_path);
-		return -EADDRINUSE;
-	}
-	if (unlink(sa->sun_path) < 0 && errno != ENOENT) {
-		e = errno;
-		snprintf(err, errlen, "cannot remove stale socket %s: %s", sa->sun_path,
-			 strerror(e));
-		return -e;
-	}
-	return 0;
-}
-
-static void release_lock(void)
-{
-	if (srv.lock_fd < 0)
-		return;
-	/* remove the file while still holding the lock, then drop it */
-	unlink(srv.lock_path);
-	close(srv.lock_fd);
-	srv.lock_fd = -1;
-}
-
 int dps_ctl_server_open(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int rc, e;
+	int rc;
 
-	if (srv.lfd >= 0) {
-		snprintf(err, errlen, "control socket already open on %s", srv.path);
+	if (srv.lsn.fd >= 0) {
+		snprintf(err, errlen, "control socket already open on %s", srv.lsn.path);
 		return -EALREADY;
 	}
-	if (path == NULL || path[0] == '\0') {
-		snprintf(err, errlen, "empty control socket path");
-		return -EINVAL;
-	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "control socket path %s is too long (at most %zu bytes)",
-			 path, sizeof(sa.sun_path) - 1);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
+	dps_unix_listener_init(&srv.lsn);
 	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
 		srv.cl[i].fd = -1;
-
-	rc = make_parent(path, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = take_lock(path, err, errlen);
-	if (rc < 0)
-		return rc;
-	rc = clear_stale(&sa, err, errlen);
-	if (rc < 0) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "cannot check %s: %s", path, strerror(-rc));
-		goto fail;
-	}
-	srv.lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (srv.lfd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "socket: %s", strerror(-rc));
-		goto fail;
-	}
-	if (bind(srv.lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(srv.lfd, CTL_BACKLOG) < 0) {
-		e = errno;
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(e));
-		close(srv.lfd);
-		srv.lfd = -1;
-		rc = -e;
-		goto fail;
-	}
 	/* the socket configures the router: owner and group only */
-	chmod(path, 0660);
-	snprintf(srv.path, sizeof(srv.path), "%s", path);
-	return 0;
-fail:
-	release_lock();
+	rc = dps_unix_listener_open(&srv.lsn, path, SOCK_STREAM, CTL_BACKLOG, 0660,
+				    "control socket", err, errlen);
 	return rc;
 }
 
@@ -359,7 +192,7 @@ static void accept_clients(void)
 {
 	for (;;) {
 		struct ctl_client *c = NULL;
-		int fd = accept4(srv.lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(srv.lsn.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;   /* EAGAIN, or an error that the next poll retries */
@@ -391,7 +224,7 @@ int dps_ctl_server_poll(struct dps_stack *st, int timeout_ms)
 	unsigned n = 0;
 	int rc, served = 0;
 
-	if (srv.lfd < 0)
+	if (srv.lsn.fd < 0)
 		return -ENOTCONN;
 	/* drop the clients that ran out of time */
 	for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++) {
@@ -411,7 +244,7 @@ int dps_ctl_server_poll(struct dps_stack *st, int timeout_ms)
 		pfd[n] = (struct pollfd){ .fd = c->fd, .events = c->replying ? POLLOUT : POLLIN };
 		who[n++] = c;
 	}
-	pfd[n] = (struct pollfd){ .fd = srv.lfd, .events = POLLIN };
+	pfd[n] = (struct pollfd){ .fd = srv.lsn.fd, .events = POLLIN };
 	who[n++] = NULL;
 	/* wake up for the next client deadline too, but never later than asked */
 	if (first != UINT64_MAX && (timeout_ms < 0 || first - now < (uint64_t)timeout_ms))
@@ -437,13 +270,10 @@ int dps_ctl_server_poll(struct dps_stack *st, int timeout_ms)
 
 void dps_ctl_server_close(void)
 {
-	if (srv.lfd >= 0) {
+	if (srv.lsn.fd >= 0) {
 		/* client slots are only valid once open() has set them up */
 		for (unsigned i = 0; i < CTL_MAX_CLIENTS; i++)
 			client_close(&srv.cl[i]);
-		close(srv.lfd);
-		srv.lfd = -1;
-		unlink(srv.path);
 	}
-	release_lock();
+	dps_unix_listener_close(&srv.lsn);
 }

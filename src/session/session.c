@@ -306,6 +306,10 @@ void dps_sock_fifos_release(struct dps_sock *s)
 	fifo_del(s, s->rx);
 	fifo_del(s, s->tx);
 	s->rx = s->tx = NULL;
+	/* a closed socket's application may be freed once it holds no FIFO
+	 * of its segment any more (session/app.h "Lifetime"): forget it */
+	if (s->flags & DPS_SF_APP_CLOSED)
+		s->app = NULL;
 }
 
 int dps_conn_lookup(struct dps_session_worker *sw, uint8_t proto, uint32_t laddr,
@@ -391,6 +395,8 @@ unsigned dps_session_poll(struct dps_worker *w)
 	struct dps_session_worker *sw = w->sess;
 	unsigned work = 0, rounds;
 
+	/* requests from attached applications (their TX marks output) */
+	work += dps_app_worker_poll(w);
 	/* callbacks may write (more output) and output may change readiness
 	 * (more callbacks): a few rounds settle it; what is left waits for
 	 * the next pass */
@@ -423,6 +429,8 @@ unsigned dps_session_poll(struct dps_worker *w)
 		if (n == 0)
 			break;
 	}
+	/* wake the applications that got events */
+	dps_app_worker_flush(w);
 	return work;
 }
 
@@ -450,7 +458,7 @@ int dps_sock_socket(struct dps_worker *w, int type)
 	return s->sd;
 }
 
-static bool addr_is_local(struct dps_stack *st, uint32_t ip)
+bool dps_sock_addr_local(struct dps_stack *st, uint32_t ip)
 {
 	unsigned i, j;
 
@@ -506,7 +514,7 @@ int dps_sock_bind(struct dps_worker *w, int sd, uint32_t ip, uint16_t port)
 		return -EBADF;
 	if (s->flags & DPS_SF_BOUND)
 		return -EINVAL;
-	if (ip != 0 && !addr_is_local(w->st, ip))
+	if (ip != 0 && !dps_sock_addr_local(w->st, ip))
 		return -EADDRNOTAVAIL;
 	r = port_reserve(w->sess, s, port);
 	if (r != 0)
@@ -810,6 +818,30 @@ int dps_sock_set_callback(struct dps_worker *w, int sd, dps_sock_cb cb, void *ar
 	return 0;
 }
 
+int dps_sock_tx_notify(struct dps_worker *w, int sd, uint32_t bytes)
+{
+	struct dps_sock *s = app_sock(w, sd);
+
+	if (s == NULL)
+		return -EBADF;
+	if (s->proto != IPPROTO_TCP)
+		return -EOPNOTSUPP;
+	s->tx_bytes += bytes;
+	return tcp_tx_notify(w->sess, s);
+}
+
+int dps_sock_rx_notify(struct dps_worker *w, int sd)
+{
+	struct dps_sock *s = app_sock(w, sd);
+
+	if (s == NULL)
+		return -EBADF;
+	if (s->proto != IPPROTO_TCP)
+		return -EOPNOTSUPP;
+	tcp_rx_notify(w->sess, s);
+	return 0;
+}
+
 /* ---- options ---- */
 
 static int get_int(const void *val, socklen_t len, int *out)
@@ -977,10 +1009,19 @@ void dps_session_walk(struct dps_worker *w, int (*cb)(const struct dps_sock_info
 		info.tx_queued = s->tx != NULL ? dps_fifo_used(s->tx) : 0;
 		info.rx_bytes = s->rx_bytes;
 		info.tx_bytes = s->tx_bytes;
+		info.rx_cap = s->rx != NULL ? s->rcvbuf : 0;
+		info.tx_cap = s->tx != NULL ? s->sndbuf : 0;
+		info.gen = s->gen;
+		if (s->app != NULL) {
+			info.app_id = dps_app_id(s->app);
+			info.app_name = dps_app_name(s->app);
+		}
 		if (s->proto == IPPROTO_TCP)
 			tcp_sock_info(sw, s, &info);
 		else
 			info.state = "UDP";
+		if (s->flags & DPS_SF_CUT)
+			info.state = "CUT_THROUGH";
 		if (cb(&info, arg) != 0)
 			break;
 	}

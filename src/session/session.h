@@ -94,6 +94,19 @@ unsigned dps_sock_poll(struct dps_worker *w, int sd);
 int dps_sock_name(struct dps_worker *w, int sd, bool peer, uint32_t *ip, uint16_t *port);
 /** Set (or clear with cb NULL) the callback. An accepted socket inherits its listener's. */
 int dps_sock_set_callback(struct dps_worker *w, int sd, dps_sock_cb cb, void *arg);
+/**
+ * TCP, for an owner that writes the tx FIFO itself (an application's
+ * shared FIFO): bytes new bytes are there; send them at the end of the
+ * pass. 0, -EBADF, -EOPNOTSUPP (not TCP), -EPIPE (the connection no
+ * longer sends: shut down, closed or reset).
+ */
+int dps_sock_tx_notify(struct dps_worker *w, int sd, uint32_t bytes);
+/**
+ * TCP, for an owner that reads the rx FIFO itself: it read; send a window
+ * update at the end of the pass if the window opened enough (what recv()
+ * does after it copies). 0, -EBADF, -EOPNOTSUPP.
+ */
+int dps_sock_rx_notify(struct dps_worker *w, int sd);
 
 /* ---- inspection (on the worker; the control plane goes through dps_worker_rpc) ---- */
 struct dps_sock_info {
@@ -108,6 +121,11 @@ struct dps_sock_info {
 	uint64_t retrans, rx_bytes, tx_bytes;
 	uint64_t segs_in, segs_out, rto_events, fast_retransmits, dup_acks;
 	const char *cc;
+	/* owner: an attached application (0 / NULL: the daemon's own) */
+	uint32_t app_id;
+	const char *app_name;
+	uint32_t gen;              /* the socket's generation (application handles) */
+	uint32_t rx_cap, tx_cap;   /* FIFO capacities, 0 without a FIFO */
 };
 /** Call cb for each open socket of the worker; stops when cb returns non-zero. */
 void dps_session_walk(struct dps_worker *w, int (*cb)(const struct dps_sock_info *, void *),

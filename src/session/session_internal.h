@@ -10,6 +10,7 @@
 
 #include "core/stack.h"
 #include "fifo/fifo.h"
+#include "session/app.h"
 #include "session/session.h"
 #include "tcp/tcp.h"
 #include "tcp/tcp_isn.h"
@@ -45,6 +46,8 @@ struct dps_app;
 #define DPS_SF_NODELAY    0x0800
 #define DPS_SF_LINGER     0x1000
 #define DPS_SF_CONNECTED  0x2000   /* UDP: connect() set the peer */
+#define DPS_SF_CUT        0x4000   /* TCP joined FIFO to FIFO to a local peer: no
+				      packets, no TCP state (session/app_worker.c) */
 
 /* Connection / listener lookup key (zeroed padding: it is hashed). */
 struct dps_conn_key {
@@ -111,7 +114,11 @@ struct dps_session_worker {
 	struct tcp_secret secret;  /* ISNs and SYN cookies */
 	uint64_t chack_second;     /* challenge-ACK rate limit: current second */
 	uint32_t chack_count;      /* challenge ACKs sent in it */
-	uint8_t scratch[65536];    /* linearising chained segments */
+	uint8_t scratch[65536];    /* linearising chained segments; a datagram of an app */
+	/* attached applications this worker serves (session/app_worker.c),
+	 * changed only by RPCs run on the worker */
+	struct dps_app *apps[DPS_APP_MAX];
+	uint32_t n_apps;
 };
 
 static inline struct dps_session_worker *dps_sess(struct dps_worker *w)
@@ -154,6 +161,8 @@ void dps_sock_notify(struct dps_session_worker *sw, struct dps_sock *s);
 void dps_sock_want_output(struct dps_session_worker *sw, struct dps_sock *s);
 /** Listener side: a child became established; queue it for accept(). */
 void dps_sock_accept_enqueue(struct dps_session_worker *sw, struct dps_sock *child);
+/** Is ip (host order) one of the stack's interface addresses? */
+bool dps_sock_addr_local(struct dps_stack *st, uint32_t ip);
 /** Source address for a destination: the egress interface's first address, 0 if no route. */
 uint32_t dps_sock_src_addr(struct dps_stack *st, uint32_t dst);
 

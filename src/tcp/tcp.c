@@ -465,6 +465,25 @@ ssize_t tcp_send(struct dps_session_worker *sw, struct dps_sock *s, const void *
 	return n;
 }
 
+/*
+ * After the owner read: when the window we could offer grew by two
+ * segments or half the buffer over before, the window the peer knew
+ * (receiver SWS avoidance, RFC 9293 3.8.6.2.2), tell it at the end of
+ * the pass.
+ */
+static void wnd_update_check(struct tcp_cb *tp, struct dps_sock *s, uint32_t before)
+{
+	if (tp->state >= TCPS_ESTABLISHED && tp->state != TCPS_TIME_WAIT) {
+		uint32_t free_now = dps_fifo_free(s->rx);
+		uint32_t thresh = RTE_MIN(2u * tp->mss, dps_fifo_capacity(s->rx) / 2);
+
+		if (free_now >= before + thresh || (before < tp->mss && free_now >= tp->mss)) {
+			tp->f |= TF_WND_UPDATE;
+			tcp_ack_now(tp);
+		}
+	}
+}
+
 ssize_t tcp_recv(struct dps_session_worker *sw, struct dps_sock *s, void *buf, size_t len,
 		 int flags)
 {
@@ -492,19 +511,38 @@ ssize_t tcp_recv(struct dps_session_worker *sw, struct dps_sock *s, void *buf, s
 		return dps_fifo_peek(s->rx, 0, buf, n);
 	before = tcp_rcv_window(tp);
 	n = dps_fifo_dequeue(s->rx, buf, n);
-	/* window update: when the window we could offer grew by two
-	 * segments or half the buffer over what the peer last saw (receiver
-	 * SWS avoidance, RFC 9293 3.8.6.2.2), tell it at the end of the pass */
-	if (tp->state >= TCPS_ESTABLISHED && tp->state != TCPS_TIME_WAIT) {
-		uint32_t free_now = dps_fifo_free(s->rx);
-		uint32_t thresh = RTE_MIN(2u * tp->mss, dps_fifo_capacity(s->rx) / 2);
-
-		if (free_now >= before + thresh || (before < tp->mss && free_now >= tp->mss)) {
-			tp->f |= TF_WND_UPDATE;
-			tcp_ack_now(tp);
-		}
-	}
+	wnd_update_check(tp, s, before);
 	return n;
+}
+
+int tcp_tx_notify(struct dps_session_worker *sw, struct dps_sock *s)
+{
+	struct tcp_cb *tp = tcp_cb_of(sw, s);
+
+	switch (tp->state) {
+	case TCPS_ESTABLISHED:
+	case TCPS_CLOSE_WAIT:
+		break;
+	case TCPS_SYN_SENT:
+	case TCPS_SYN_RECEIVED:
+		return 0;   /* sent once established */
+	default:
+		return -EPIPE;
+	}
+	if ((s->flags & DPS_SF_SHUT_WR) || (tp->f & TF_FIN_QUEUED))
+		return -EPIPE;
+	dps_sock_want_output(sw, s);
+	return 0;
+}
+
+void tcp_rx_notify(struct dps_session_worker *sw, struct dps_sock *s)
+{
+	struct tcp_cb *tp = tcp_cb_of(sw, s);
+
+	if (s->rx == NULL)
+		return;
+	/* what the peer may still send: the window it was last told */
+	wnd_update_check(tp, s, seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0);
 }
 
 int tcp_shutdown(struct dps_session_worker *sw, struct dps_sock *s, int how)

@@ -849,6 +849,7 @@ static struct tcp_cb *child_new(struct dps_session_worker *sw, struct dps_sock *
 		return NULL;
 	}
 	child_inherit(c, l);
+	c->app = l->app;   /* an application's listener: FIFOs in its segment */
 	c->laddr = rte_be_to_cpu_32(g->ih->dst_addr);
 	c->lport = rte_be_to_cpu_16(g->th->dst_port);
 	c->raddr = rte_be_to_cpu_32(g->ih->src_addr);
@@ -1101,6 +1102,12 @@ void dps_tcp_input(struct dps_worker *w, struct rte_mbuf *m)
 	if (sd >= 0) {
 		struct dps_sock *s = &sw->socks[sd];
 
+		/* an application's FIFOs: their headers must still be ours to
+		 * trust before data goes in or ACKed data out */
+		if (s->app != NULL && !dps_app_sock_ok(s)) {
+			dps_drop(w, m, DPS_ERR_APP_FIFO_BAD);
+			return;
+		}
 		conn_input(tcp_cb_of(sw, s), s, &g);
 	} else {
 		sd = dps_listener_lookup(sw, IPPROTO_TCP, ih->dst_addr, th->dst_port);

@@ -185,6 +185,11 @@ ssize_t tcp_send(struct dps_session_worker *sw, struct dps_sock *s, const void *
 		 size_t len, int flags);
 ssize_t tcp_recv(struct dps_session_worker *sw, struct dps_sock *s, void *buf, size_t len,
 		 int flags);
+/* The owner wrote into / read from the socket's FIFOs itself (an
+ * application's shared FIFOs, session/app_worker.c): send what is new;
+ * send a window update if reading opened the window enough. */
+int tcp_tx_notify(struct dps_session_worker *sw, struct dps_sock *s);
+void tcp_rx_notify(struct dps_session_worker *sw, struct dps_sock *s);
 int tcp_shutdown(struct dps_session_worker *sw, struct dps_sock *s, int how);
 void tcp_close(struct dps_session_worker *sw, struct dps_sock *s);
 /** Send a RST (if send_rst and synchronized) and free the connection. */

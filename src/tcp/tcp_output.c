@@ -209,6 +209,12 @@ static int tcp_xmit(struct tcp_cb *tp, uint32_t seq, uint32_t len, uint8_t flags
 		rte_pktmbuf_free(m);
 		return -ENOBUFS;
 	}
+	/* an application's tx FIFO: its header must still be ours to trust */
+	if (len > 0 && s->app != NULL && !dps_app_sock_ok(s)) {
+		rte_pktmbuf_free(m);
+		w->err[DPS_ERR_APP_FIFO_BAD]++;
+		return -EIO;
+	}
 	if (len > 0 && append_fifo(w->st->pool, m, s->tx, seq - tp->snd_una, len) != 0) {
 		rte_pktmbuf_free(m);
 		w->err[DPS_ERR_NO_MBUF]++;

@@ -63,6 +63,17 @@ struct rte_mbuf *dps_mbuf_from_buf(struct rte_mempool *mp, uint16_t headroom,
 	return head;
 }
 
+/* Copy len bytes to the free space off bytes past the tail, unpublished. */
+static void fifo_put(struct dps_fifo *f, uint32_t off, const void *p, uint32_t len)
+{
+	struct dps_fifo_seg sg[2];
+
+	dps_fifo_write_segs(f, off, len, sg);
+	memcpy(sg[0].data, p, sg[0].len);
+	if (sg[1].len > 0)
+		memcpy(sg[1].data, (const uint8_t *)p + sg[0].len, sg[1].len);
+}
+
 void dps_udp_input(struct dps_worker *w, struct rte_mbuf *m)
 {
 	struct dps_session_worker *sw = w->sess;
@@ -129,6 +140,10 @@ void dps_udp_input(struct dps_worker *w, struct rte_mbuf *m)
 		dps_drop(w, m, DPS_ERR_UDP_RCVBUF_FULL);
 		return;
 	}
+	if (s->app != NULL && !dps_app_sock_ok(s)) {
+		dps_drop(w, m, DPS_ERR_APP_FIFO_BAD);
+		return;
+	}
 	if (dps_fifo_free(s->rx) < sizeof(rec) + plen) {
 		dps_drop(w, m, DPS_ERR_UDP_RCVBUF_FULL);
 		return;
@@ -137,10 +152,13 @@ void dps_udp_input(struct dps_worker *w, struct rte_mbuf *m)
 	rec.port = rte_be_to_cpu_16(uh->src_port);
 	rec.pad = 0;
 	rec.len = plen;
-	dps_fifo_enqueue(s->rx, &rec, sizeof(rec));
+	/* the record is published whole (one commit): an application that
+	 * reads the FIFO while we write never sees a header without its
+	 * payload */
+	fifo_put(s->rx, 0, &rec, sizeof(rec));
 	{
 		/* copy the payload segment by segment */
-		uint32_t off = hl + sizeof(*uh), left = plen;
+		uint32_t off = hl + sizeof(*uh), left = plen, at = sizeof(rec);
 		const struct rte_mbuf *seg = m;
 
 		while (seg != NULL && off >= seg->data_len) {
@@ -152,12 +170,14 @@ void dps_udp_input(struct dps_worker *w, struct rte_mbuf *m)
 
 			if (n > left)
 				n = left;
-			dps_fifo_enqueue(s->rx, rte_pktmbuf_mtod_offset(seg, uint8_t *, off), n);
+			fifo_put(s->rx, at, rte_pktmbuf_mtod_offset(seg, uint8_t *, off), n);
+			at += n;
 			left -= n;
 			off = 0;
 			seg = seg->next;
 		}
 	}
+	dps_fifo_enqueue_commit(s->rx, sizeof(rec) + plen);
 	s->rx_bytes += plen;
 	dps_sock_notify(sw, s);
 	rte_pktmbuf_free(m);

@@ -9,15 +9,16 @@ for _t in curl nc socat nft python3 sha256sum; do
 done
 unset _t
 
-# svc_daemon NAME TAG TAP NET: namespace TAG with dpstackd NAME on TAP
-# port net_tap0 (Linux side TAP). Linux gets 10.NET.0.1/24, dpstack
-# 10.NET.0.2/24. Sets LINUX_IP and DPS_IP.
+# svc_daemon NAME TAG TAP NET [-- DAEMON ARGS...]: namespace TAG with
+# dpstackd NAME on TAP port net_tap0 (Linux side TAP). Linux gets
+# 10.NET.0.1/24, dpstack 10.NET.0.2/24. Sets LINUX_IP and DPS_IP.
 svc_daemon() {
 	local name=$1 tag=$2 tap=$3 net=$4
+	shift 4
 	LINUX_IP=10.$net.0.1
 	DPS_IP=10.$net.0.2
 	ns_add "$tag"
-	dps_start "$name" "$tag" --vdev "net_tap0,iface=$tap"
+	dps_start "$name" "$tag" --vdev "net_tap0,iface=$tap" "$@"
 	# the TAP PMD gives the kernel side the port's MAC: give it its own
 	must nsx "$tag" ip link set "$tap" address "02:00:00:$(printf %02x "$net"):00:01"
 	must nsx "$tag" ip addr add "$LINUX_IP/24" dev "$tap"
