@@ -85,7 +85,13 @@
  *     After CLOSE of a listener, ACCEPTED messages already queued may
  *     still arrive: those sessions are the application's, to CLOSE.
  *   CONNECT: args[0] IPPROTO_TCP or IPPROTO_UDP. TCP: CONNECTED when the
- *     handshake ends. UDP: CONNECTED at once (session with FIFOs); with
+ *     handshake ends. TCP to one of dpstackd's own addresses or 127/8 is
+ *     cut-through: joined at once to the listener of an attached
+ *     application on the same worker, FIFO to FIFO without packets (the
+ *     worker copies from one's tx FIFO to the other's rx FIFO); both see
+ *     ordinary sessions and events. ECONNREFUSED if no application
+ *     listens there on that worker (the daemon's built-in services are
+ *     not reachable that way). UDP: CONNECTED at once (session with FIFOs); with
  *     msg.session set to an existing UDP session instead of 0, that
  *     session is connected (or re-connected) and keeps its FIFOs (an
  *     error then leaves the session as it was).

@@ -67,9 +67,11 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static uint64_t ev_data(unsigned kind, unsigned idx)
+/* epoll data: kind, the application's id (a stale event never reaches
+ * the next application in the same slot), the slot */
+static uint64_t ev_data(unsigned kind, uint32_t id, unsigned idx)
 {
-	return (uint64_t)kind << 32 | idx;
+	return (uint64_t)kind << 56 | (uint64_t)id << 16 | idx;
 }
 
 /* ---- pure parts ---- */
@@ -172,7 +174,7 @@ int dps_app_hello_check(const void *buf, size_t len, uint64_t *seg_size, char *w
 
 int dps_app_server_open(const char *path, const char *secret, char *err, size_t errlen)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ev_data(EV_LISTEN, 0) };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ev_data(EV_LISTEN, 0, 0) };
 	int rc;
 
 	if (srv.lsn.fd >= 0) {
@@ -253,7 +255,7 @@ static unsigned accept_all(void)
 			close(fd);
 			continue;
 		}
-		ev.data.u64 = ev_data(EV_PENDING, (unsigned)(p - srv.pend));
+		ev.data.u64 = ev_data(EV_PENDING, 0, (unsigned)(p - srv.pend));
 		if (epoll_ctl(srv.ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			close(fd);
 			continue;
@@ -575,7 +577,9 @@ static void hello(struct dps_stack *st, struct pending *p)
 		snprintf(app->name, sizeof(app->name), "%s", h.name[0] ? h.name : "-");
 		app->n_workers = st->n_workers;
 		rc = dps_app_layout(seg, app->n_workers, &app->lay);
-		if (rc == 0)
+		if (rc != 0)
+			snprintf(why, sizeof(why), "no segment layout for %u workers", app->n_workers);
+		else
 			rc = seg_fd = seg_make(app, why, sizeof(why));
 		if (rc >= 0)
 			rc = wk_make(st, app, why, sizeof(why));
@@ -599,7 +603,7 @@ static void hello(struct dps_stack *st, struct pending *p)
 	srv.apps[slot] = app;
 	{
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP,
-					  .data.u64 = ev_data(EV_APP, slot) };
+					  .data.u64 = ev_data(EV_APP, app->id, slot) };
 
 		epoll_ctl(srv.ep, EPOLL_CTL_MOD, fd, &ev);
 	}
@@ -629,7 +633,7 @@ static void hello(struct dps_stack *st, struct pending *p)
 }
 
 /* The API connection of an attached application is readable or hung up. */
-static void app_conn(struct dps_stack *st, unsigned slot, uint32_t events)
+static void app_conn(struct dps_stack *st, unsigned slot, uint32_t id, uint32_t events)
 {
 	struct dps_app *app = srv.apps[slot];
 	char buf[64];
@@ -637,7 +641,7 @@ static void app_conn(struct dps_stack *st, unsigned slot, uint32_t events)
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (app == NULL)
+	if (app == NULL || app->id != id)
 		return;
 	if (!(events & (EPOLLHUP | EPOLLERR | EPOLLRDHUP))) {
 		n = recvmsg(app->fd, &mh, MSG_DONTWAIT);
@@ -662,8 +666,9 @@ unsigned dps_app_server_poll(struct dps_stack *st)
 		return 0;
 	n = epoll_wait(srv.ep, evs, (int)RTE_DIM(evs), 0);
 	for (int i = 0; i < n; i++) {
-		unsigned kind = (unsigned)(evs[i].data.u64 >> 32);
-		unsigned idx = (unsigned)evs[i].data.u64;
+		unsigned kind = (unsigned)(evs[i].data.u64 >> 56);
+		uint32_t id = (uint32_t)(evs[i].data.u64 >> 16);
+		unsigned idx = (unsigned)(evs[i].data.u64 & 0xffff);
 
 		work++;
 		if (kind == EV_LISTEN)
@@ -671,7 +676,7 @@ unsigned dps_app_server_poll(struct dps_stack *st)
 		else if (kind == EV_PENDING && idx < APP_PENDING_MAX && srv.pend[idx].fd >= 0)
 			hello(st, &srv.pend[idx]);
 		else if (kind == EV_APP && idx < DPS_APP_MAX)
-			app_conn(st, idx, evs[i].events);
+			app_conn(st, idx, id, evs[i].events);
 	}
 	/* what the workers found in the queues */
 	for (unsigned slot = 0; slot < DPS_APP_MAX; slot++) {

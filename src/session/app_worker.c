@@ -712,10 +712,11 @@ static bool ct_connect(struct dps_worker *w, struct dps_app *app, struct app_wk 
 	c->sndbuf = l->sndbuf;
 	c->laddr = rip;
 	c->lport = rport;
-	c->raddr = rip;
+	c->raddr = s->laddr != 0 ? s->laddr : rip;
 	c->rport = s->lport;
 	c->flags |= DPS_SF_CUT;
-	s->laddr = rip;
+	if (s->laddr == 0)
+		s->laddr = rip;
 	s->raddr = rip;
 	s->rport = rport;
 	s->flags |= DPS_SF_CUT;
