@@ -177,3 +177,25 @@ struct dps_iface *ip4_out_if(struct dps_stack *st, uint32_t dst)
 		return NULL;
 	return dps_iface_get(st, nh->ifindex);
 }
+
+uint32_t dps_mbuf_extend(struct rte_mempool *mp, struct rte_mbuf *m, uint32_t want, char **data)
+{
+	struct rte_mbuf *last = rte_pktmbuf_lastseg(m);
+	uint32_t n = rte_pktmbuf_tailroom(last);
+
+	if (n == 0) {
+		last = rte_pktmbuf_alloc(mp);
+		if (last == NULL)
+			return 0;
+		last->data_off = 0;   /* headers go in the first segment only */
+		if (rte_pktmbuf_chain(m, last) != 0) {
+			rte_pktmbuf_free(last);
+			return 0;
+		}
+		n = rte_pktmbuf_tailroom(last);
+	}
+	if (n > want)
+		n = want;
+	*data = rte_pktmbuf_append(m, (uint16_t)n);
+	return *data != NULL ? n : 0;
+}

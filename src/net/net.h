@@ -41,6 +41,13 @@ void dps_icmp_error(struct dps_worker *w, struct rte_mbuf *orig, uint8_t type,
  * ICMP host unreachable to its sender (RFC 1812 4.3.3.1), then drop.
  */
 void dps_neigh_failed(struct dps_worker *w, struct rte_mbuf *m);
+/**
+ * Grow packet m by up to want bytes at its end, in its last segment, or in
+ * a new segment (from mp) chained on when that one is full. *data points
+ * at the bytes added, which the caller fills. Returns how many were added
+ * (at least 1 if want > 0), 0 if no mbuf was left.
+ */
+uint32_t dps_mbuf_extend(struct rte_mempool *mp, struct rte_mbuf *m, uint32_t want, char **data);
 /** Periodic worker work: expire reassembly state. */
 void dps_net_worker_tick(struct dps_worker *w);
 

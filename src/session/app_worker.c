@@ -56,7 +56,7 @@ static void app_bad(struct dps_app *app, struct app_wk *wk, const char *fmt, ...
 {
 	va_list ap;
 
-	if (__atomic_load_n(&wk->bad, __ATOMIC_RELAXED))
+	if (wk == NULL || __atomic_load_n(&wk->bad, __ATOMIC_RELAXED))
 		return;
 	va_start(ap, fmt);
 	vsnprintf(wk->why, sizeof(wk->why), fmt, ap);
@@ -1236,15 +1236,7 @@ void dps_app_fifo_free(struct dps_app *app, struct dps_sock *s, struct dps_fifo 
 
 bool dps_app_sock_ok(struct dps_sock *s)
 {
-	struct app_wk *wk;
-
-	if (s->app == NULL || ((s->rx == NULL || fifo_ok(s->rx, s->rcvbuf)) &&
-			       (s->tx == NULL || fifo_ok(s->tx, s->sndbuf))))
-		return true;
-	wk = wk_of_sock(s->app, s);
-	if (wk != NULL)
-		app_bad(s->app, wk, "session %d: a FIFO header was overwritten", s->sd);
-	return false;
+	return s->app == NULL || sock_fifos_ok(s->app, wk_of_sock(s->app, s), s);
 }
 
 uint32_t dps_app_id(const struct dps_app *app)

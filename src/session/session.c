@@ -207,6 +207,12 @@ static void unlisten(struct dps_session_worker *sw, struct dps_sock *s)
 	s->flags &= ~DPS_SF_LISTENING;
 }
 
+/* The link field at link_off of socket sd, in a list threaded by sd. */
+static int32_t *link_of(struct dps_session_worker *sw, int32_t sd, size_t link_off)
+{
+	return (int32_t *)((char *)&sw->socks[sd] + link_off);
+}
+
 static void list_remove(struct dps_session_worker *sw, int32_t *head, int32_t *tail,
 			int32_t sd, size_t link_off)
 {
@@ -214,15 +220,15 @@ static void list_remove(struct dps_session_worker *sw, int32_t *head, int32_t *t
 
 	while (cur >= 0 && cur != sd) {
 		prev = cur;
-		cur = *(int32_t *)((char *)&sw->socks[cur] + link_off);
+		cur = *link_of(sw, cur, link_off);
 	}
 	if (cur < 0)
 		return;
-	cur = *(int32_t *)((char *)&sw->socks[sd] + link_off);
+	cur = *link_of(sw, sd, link_off);
 	if (prev < 0)
 		*head = cur;
 	else
-		*(int32_t *)((char *)&sw->socks[prev] + link_off) = cur;
+		*link_of(sw, prev, link_off) = cur;
 	if (*tail == sd)
 		*tail = prev;
 }
@@ -340,15 +346,13 @@ int dps_listener_lookup(struct dps_session_worker *sw, uint8_t proto, uint32_t l
 }
 
 static void list_append(struct dps_session_worker *sw, int32_t *head, int32_t *tail,
-			struct dps_sock *s, int32_t *link)
+			struct dps_sock *s, size_t link_off)
 {
-	*link = -1;
+	*link_of(sw, s->sd, link_off) = -1;
 	if (*tail < 0)
 		*head = s->sd;
-	else if (link == &s->notify_next)
-		sw->socks[*tail].notify_next = s->sd;
 	else
-		sw->socks[*tail].output_next = s->sd;
+		*link_of(sw, *tail, link_off) = s->sd;
 	*tail = s->sd;
 }
 
@@ -357,7 +361,8 @@ void dps_sock_notify(struct dps_session_worker *sw, struct dps_sock *s)
 	if ((s->flags & DPS_SF_NOTIFY) || s->cb == NULL)
 		return;
 	s->flags |= DPS_SF_NOTIFY;
-	list_append(sw, &sw->notify_head, &sw->notify_tail, s, &s->notify_next);
+	list_append(sw, &sw->notify_head, &sw->notify_tail, s,
+		    offsetof(struct dps_sock, notify_next));
 }
 
 void dps_sock_want_output(struct dps_session_worker *sw, struct dps_sock *s)
@@ -365,7 +370,8 @@ void dps_sock_want_output(struct dps_session_worker *sw, struct dps_sock *s)
 	if (s->flags & DPS_SF_OUTPUT)
 		return;
 	s->flags |= DPS_SF_OUTPUT;
-	list_append(sw, &sw->output_head, &sw->output_tail, s, &s->output_next);
+	list_append(sw, &sw->output_head, &sw->output_tail, s,
+		    offsetof(struct dps_sock, output_next));
 }
 
 void dps_sock_accept_enqueue(struct dps_session_worker *sw, struct dps_sock *child)
@@ -374,12 +380,7 @@ void dps_sock_accept_enqueue(struct dps_session_worker *sw, struct dps_sock *chi
 
 	if (l == NULL)
 		return;
-	child->aq_next = -1;
-	if (l->aq_tail < 0)
-		l->aq_head = child->sd;
-	else
-		sw->socks[l->aq_tail].aq_next = child->sd;
-	l->aq_tail = child->sd;
+	list_append(sw, &l->aq_head, &l->aq_tail, child, offsetof(struct dps_sock, aq_next));
 	l->aq_len++;
 	child->flags |= DPS_SF_ACCEPTQ;
 	dps_sock_notify(sw, l);

@@ -267,9 +267,6 @@ static void keep_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 void tcp_timers_init(struct tcp_cb *tp)
 {
 	dps_timer_init(&tp->keep_timer, keep_fire);
-	/* rtx and delack callbacks belong to tcp_output.c */
-	extern void tcp_rtx_fire(struct dps_wheel *, struct dps_timer *, uint64_t);
-	extern void tcp_delack_fire(struct dps_wheel *, struct dps_timer *, uint64_t);
 	dps_timer_init(&tp->rtx_timer, tcp_rtx_fire);
 	dps_timer_init(&tp->delack_timer, tcp_delack_fire);
 }

@@ -246,6 +246,9 @@ uint32_t tcp_pipe(const struct tcp_cb *tp);
 /** (Re)arm the retransmission timer at the current RTO. */
 void tcp_rtx_arm(struct tcp_cb *tp);
 void tcp_timers_init(struct tcp_cb *tp);
+/* Timer callbacks of tcp_output.c (retransmission/persist/probe, delayed ACK). */
+void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now);
+void tcp_delack_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now);
 void tcp_timers_stop(struct tcp_cb *tp);
 /** Unsent bytes in the tx FIFO. */
 uint32_t tcp_unsent(const struct tcp_cb *tp);

@@ -40,25 +40,12 @@ static int append_fifo(struct rte_mempool *mp, struct rte_mbuf *m, const struct 
 		       uint32_t off, uint32_t len)
 {
 	while (len > 0) {
-		struct rte_mbuf *last = rte_pktmbuf_lastseg(m);
-		uint32_t room = rte_pktmbuf_tailroom(last), n;
 		char *d;
+		uint32_t n = dps_mbuf_extend(mp, m, len, &d);
 
-		if (room == 0) {
-			struct rte_mbuf *seg = rte_pktmbuf_alloc(mp);
-
-			if (seg == NULL)
-				return -ENOBUFS;
-			seg->data_off = 0;
-			if (rte_pktmbuf_chain(m, seg) != 0) {
-				rte_pktmbuf_free(seg);
-				return -ENOBUFS;
-			}
-			continue;
-		}
-		n = len < room ? len : room;
-		d = rte_pktmbuf_append(m, (uint16_t)n);
-		if (d == NULL || dps_fifo_peek(f, off, d, n) != n)
+		if (n == 0)
+			return -ENOBUFS;
+		if (dps_fifo_peek(f, off, d, n) != n)
 			return -EIO;
 		off += n;
 		len -= n;
@@ -543,6 +530,7 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 {
 	struct tcp_cb *tp = tcp_cb_of(sw, s);
 	unsigned sent = 0, budget = 256;
+	bool limited;
 
 	switch (tp->state) {
 	case TCPS_ESTABLISHED:
@@ -584,6 +572,7 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 	}
 
 	/* 2. new data, then the FIN */
+	limited = !(tp->f & (TF_RECOVERY | TF_LOSS)) && tp->dupacks > 0 && tp->dupacks < 3;
 	while (budget-- > 0) {
 		uint32_t unsent = tcp_unsent(tp), usable, room, len, pipe, cwnd, win_end, full;
 		bool fin = false, nagle_ok;
@@ -596,7 +585,7 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 		pipe = tcp_pipe(tp);
 		cwnd = tp->ccs.cwnd;
 		/* RFC 3042 limited transmit: one new segment per dup ACK 1 and 2 */
-		if (!(tp->f & (TF_RECOVERY | TF_LOSS)) && tp->dupacks > 0 && tp->dupacks < 3)
+		if (limited)
 			cwnd += tp->dupacks * tp->mss;
 		room = cwnd > pipe ? cwnd - pipe : 0;
 		full = seg_room(tp);
@@ -642,7 +631,7 @@ void tcp_output(struct dps_session_worker *sw, struct dps_sock *s)
 			tp->rtt_seq = tp->snd_nxt;
 			tp->rtt_start_ns = tcp_now(sw);
 		}
-		if (!(tp->f & (TF_RECOVERY | TF_LOSS)) && tp->dupacks > 0 && tp->dupacks < 3)
+		if (limited)
 			TCP_INC(sw, limited_transmit);
 		if (tp->f & TF_RECOVERY)
 			tcp_prr_on_sent(&tp->prr, len + fin);
@@ -763,11 +752,7 @@ void tcp_rtx_fire(struct dps_wheel *wh, struct dps_timer *t, uint64_t now)
 	case TCPS_SYN_RECEIVED:
 		if (give_up(tp, now, tp->state == TCPS_SYN_SENT ? pr->syn_retries : pr->synack_retries)) {
 			TCP_INC(sw, timeouts);
-			if (tp->state == TCPS_SYN_RECEIVED) {
-				tcp_done(tp, ETIMEDOUT);
-			} else {
-				tcp_done(tp, ETIMEDOUT);
-			}
+			tcp_done(tp, ETIMEDOUT);
 			return;
 		}
 		tp->rtx_count++;

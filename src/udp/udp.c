@@ -16,51 +16,26 @@
 #include "session/session_internal.h"
 #include "udp/udp.h"
 
-#define UDP_HDR_ROOM (RTE_PKTMBUF_HEADROOM)
-
-struct rte_mbuf *dps_mbuf_from_buf(struct rte_mempool *mp, uint16_t headroom,
-				   const void *buf, uint32_t len)
+struct rte_mbuf *dps_mbuf_from_buf(struct rte_mempool *mp, const void *buf, uint32_t len)
 {
-	struct rte_mbuf *head = rte_pktmbuf_alloc(mp), *cur;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 	const uint8_t *p = buf;
-	uint32_t room;
 
-	if (head == NULL)
+	if (m == NULL)
 		return NULL;
-	rte_pktmbuf_reset_headroom(head);
-	if (headroom > rte_pktmbuf_headroom(head))
-		headroom = rte_pktmbuf_headroom(head);
-	cur = head;
-	room = rte_pktmbuf_tailroom(head);
 	while (len > 0) {
-		uint32_t n = len < room ? len : room;
 		char *d;
+		uint32_t n = dps_mbuf_extend(mp, m, len, &d);
 
 		if (n == 0) {
-			struct rte_mbuf *seg = rte_pktmbuf_alloc(mp);
-
-			if (seg == NULL || rte_pktmbuf_chain(head, seg) != 0) {
-				rte_pktmbuf_free(seg);
-				rte_pktmbuf_free(head);
-				return NULL;
-			}
-			rte_pktmbuf_prepend(seg, 0);
-			seg->data_off = 0;
-			cur = seg;
-			room = rte_pktmbuf_tailroom(seg);
-			continue;
-		}
-		d = rte_pktmbuf_append(head, (uint16_t)n);
-		if (d == NULL) {
-			rte_pktmbuf_free(head);
+			rte_pktmbuf_free(m);
 			return NULL;
 		}
 		memcpy(d, p, n);
 		p += n;
 		len -= n;
-		room = rte_pktmbuf_tailroom(cur);
 	}
-	return head;
+	return m;
 }
 
 /* Copy len bytes to the free space off bytes past the tail, unpublished. */
@@ -201,7 +176,7 @@ ssize_t dps_udp_sendto(struct dps_worker *w, struct dps_sock *s, const void *buf
 	src = s->laddr != 0 ? s->laddr : ip4_src_for(st, ip, NULL);
 	if (src == 0)
 		return -ENETUNREACH;
-	m = dps_mbuf_from_buf(st->pool, UDP_HDR_ROOM, buf, (uint32_t)len);
+	m = dps_mbuf_from_buf(st->pool, buf, (uint32_t)len);
 	if (m == NULL)
 		return -ENOBUFS;
 	uh = (struct rte_udp_hdr *)rte_pktmbuf_prepend(m, sizeof(*uh));

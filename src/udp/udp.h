@@ -32,10 +32,9 @@ ssize_t dps_udp_recvfrom(struct dps_worker *w, struct dps_sock *s, void *buf, si
 unsigned dps_udp_poll(const struct dps_sock *s);
 
 /**
- * A packet mbuf (chain) holding len bytes of buf after `headroom` bytes
- * of room for headers: NULL if the pool is empty. For transports.
+ * A packet mbuf (chain) holding len bytes of buf, with the pool's
+ * headroom for headers in front: NULL if the pool is empty.
  */
-struct rte_mbuf *dps_mbuf_from_buf(struct rte_mempool *mp, uint16_t headroom,
-				   const void *buf, uint32_t len);
+struct rte_mbuf *dps_mbuf_from_buf(struct rte_mempool *mp, const void *buf, uint32_t len);
 
 #endif
